@@ -1,0 +1,18 @@
+//! The `auth` Spin component: `/api/v1/auth/*`, `/api/v1/me`, `/api/v1/users/*`, `/api/v1/api-keys/*`, `/api/v1/audit-log` (SPEC §3).
+//! Its routes arrive with their feature; until then every path it owns answers a JSON 404.
+#![allow(unsafe_code)] // the SDK's export macro generates the component ABI glue
+
+
+use spin_sdk::http::{Request, Response};
+use spin_sdk::http_component;
+use statuspage_core::app::Handler;
+use statuspage_core::http::Router;
+
+fn router() -> Router<Handler> {
+    Router::<Handler>::new()
+}
+
+#[http_component]
+fn handle(request: Request) -> Response {
+    statuspage_core::spin_http::serve("auth", &router(), &request)
+}

@@ -1,0 +1,18 @@
+//! The `events` Spin component: `/api/v1/events/*`, `/api/v1/templates/*`, `/api/v1/webhooks/*` (SPEC §5).
+//! Its routes arrive with their feature; until then every path it owns answers a JSON 404.
+#![allow(unsafe_code)] // the SDK's export macro generates the component ABI glue
+
+
+use spin_sdk::http::{Request, Response};
+use spin_sdk::http_component;
+use statuspage_core::app::Handler;
+use statuspage_core::http::Router;
+
+fn router() -> Router<Handler> {
+    Router::<Handler>::new()
+}
+
+#[http_component]
+fn handle(request: Request) -> Response {
+    statuspage_core::spin_http::serve("events", &router(), &request)
+}

@@ -1,0 +1,36 @@
+//! Handlers of `/healthz`, `/readyz`, `/version`.
+
+use crate::app::Ctx;
+use crate::http::{ApiError, Response};
+
+/// `GET /healthz`.
+///
+/// # Errors
+/// None in practice; the signature is the handler's.
+pub fn healthz(_: &Ctx<'_>) -> Result<Response, ApiError> {
+    Ok(crate::ops::liveness())
+}
+
+/// `GET /readyz`.
+///
+/// # Errors
+/// 503 when the database is unreachable or the schema cannot be brought up to date.
+pub fn readyz(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    crate::ops::readiness(ctx.env)
+}
+
+/// `GET /version`.
+///
+/// # Errors
+/// None in practice; the signature is the handler's.
+pub fn version(_: &Ctx<'_>) -> Result<Response, ApiError> {
+    Ok(Response::data(&crate::ops::version()))
+}
+
+/// Any path no component route matched.
+///
+/// # Errors
+/// Always 404 `not_found`.
+pub fn not_found(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    Err(ApiError::NotFound(format!("no route for {}", ctx.request.path)))
+}

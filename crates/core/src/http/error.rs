@@ -1,0 +1,250 @@
+//! The API error model and its one mapping to HTTP.
+
+use serde::Serialize;
+
+use super::Response;
+use crate::db::{DbError, SqlState};
+
+/// One invalid field of a request, reported with every other invalid field at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// The JSON field name (`affected_services[0].status` for nested fields).
+    pub field: String,
+    /// What is wrong with it, for a human.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+/// Everything a handler can answer instead of a success. Each variant names its status;
+/// [`ApiError::into_response`] is the only place that turns one into HTTP.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 `validation_failed`: every invalid field, listed.
+    #[error("request validation failed")]
+    Validation(Vec<FieldError>),
+    /// 400 with a specific code: malformed JSON, a bad query parameter, a malformed id.
+    #[error("{message}")]
+    BadRequest {
+        /// Machine code (`malformed_json`, `invalid_parameter`, ...).
+        code: &'static str,
+        /// Human text.
+        message: String,
+    },
+    /// 401 `unauthorized`.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403 `forbidden`.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404 `not_found`.
+    #[error("{0}")]
+    NotFound(String),
+    /// 405 `method_not_allowed`, with the methods the path does allow.
+    #[error("method {method} is not allowed here")]
+    MethodNotAllowed {
+        /// The method the client used.
+        method: String,
+        /// The methods the path answers.
+        allowed: Vec<&'static str>,
+    },
+    /// 409 with a specific code: a uniqueness or state conflict.
+    #[error("{message}")]
+    Conflict {
+        /// Machine code (`slug_taken`, ...).
+        code: &'static str,
+        /// Human text.
+        message: String,
+    },
+    /// 413 `payload_too_large`.
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// 503 `unavailable`: a dependency is down or the schema is being prepared.
+    #[error("{message}")]
+    Unavailable {
+        /// Human text.
+        message: String,
+        /// Seconds the client should wait (`Retry-After`).
+        retry_after: Option<u64>,
+    },
+    /// 500 `internal`: the cause goes to the log only, never to the client.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 400 `validation_failed` for one field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// The HTTP status of this error.
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Validation(_) | Self::BadRequest { .. } => 400,
+            Self::Unauthorized(_) => 401,
+            Self::Forbidden(_) => 403,
+            Self::NotFound(_) => 404,
+            Self::MethodNotAllowed { .. } => 405,
+            Self::Conflict { .. } => 409,
+            Self::PayloadTooLarge { .. } => 413,
+            Self::Unavailable { .. } => 503,
+            Self::Internal(_) => 500,
+        }
+    }
+
+    /// The machine code of the error envelope.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "validation_failed",
+            Self::BadRequest { code, .. } | Self::Conflict { code, .. } => code,
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::Unavailable { .. } => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The error as an HTTP response: `{"error": {"code", "message", "details"}}`.
+    /// A 5xx body is opaque (it names the request id to quote); the caller logs the cause.
+    #[must_use]
+    pub fn into_response(self, request_id: &str) -> Response {
+        let status = self.status();
+        let message = match &self {
+            Self::Internal(_) => format!("internal error; quote request id {request_id} when reporting it"),
+            other => other.to_string(),
+        };
+        let details = match &self {
+            Self::Validation(fields) => serde_json::to_value(fields).unwrap_or_default(),
+            _ => serde_json::Value::Array(Vec::new()),
+        };
+        let body = serde_json::json!({
+            "error": { "code": self.code(), "message": message, "details": details }
+        });
+        let mut response = Response::json(status, &body);
+        match self {
+            Self::MethodNotAllowed { allowed, .. } => {
+                response = response.with_header("allow", allowed.join(", "));
+            }
+            Self::Unavailable { retry_after: Some(seconds), .. } => {
+                response = response.with_header("retry-after", seconds.to_string());
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// Integrity constraints a client can violate, by name, with the 409 they become. Every
+/// constraint named here is created by a migration (a test checks they exist).
+pub const CONFLICT_CONSTRAINTS: &[(&str, &str, &str)] = &[
+    ("services_slug_key", "slug_taken", "a service with this slug already exists"),
+    ("groups_slug_key", "slug_taken", "a group with this slug already exists"),
+    ("users_email_key", "email_taken", "an account with this e-mail address already exists"),
+];
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        if let Some((_, code, message)) =
+            error.constraint().and_then(|name| CONFLICT_CONSTRAINTS.iter().find(|(c, _, _)| *c == name))
+        {
+            return Self::Conflict { code, message: (*message).to_owned() };
+        }
+        match error {
+            DbError::Connection(_) => {
+                Self::Unavailable { message: "the database is unavailable".into(), retry_after: Some(5) }
+            }
+            e if e.is_schema_missing() => Self::Unavailable {
+                message: "the database schema is being prepared; retry shortly".into(),
+                retry_after: Some(1),
+            },
+            e if e.sql_state().is_some_and(|s| s.is(SqlState::UNIQUE_VIOLATION)) => {
+                Self::Conflict { code: "conflict", message: "the resource already exists".into() }
+            }
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(response: &Response) -> serde_json::Value {
+        serde_json::from_slice(&response.body).expect("json body")
+    }
+
+    #[test]
+    fn every_error_maps_to_its_status_and_code() {
+        let cases: Vec<(ApiError, u16, &str)> = vec![
+            (ApiError::invalid("slug", "bad"), 400, "validation_failed"),
+            (ApiError::BadRequest { code: "malformed_json", message: "x".into() }, 400, "malformed_json"),
+            (ApiError::Unauthorized("x".into()), 401, "unauthorized"),
+            (ApiError::Forbidden("x".into()), 403, "forbidden"),
+            (ApiError::NotFound("x".into()), 404, "not_found"),
+            (ApiError::MethodNotAllowed { method: "PUT".into(), allowed: vec!["GET"] }, 405, "method_not_allowed"),
+            (ApiError::Conflict { code: "slug_taken", message: "x".into() }, 409, "slug_taken"),
+            (ApiError::PayloadTooLarge { limit: 1 }, 413, "payload_too_large"),
+            (ApiError::Unavailable { message: "x".into(), retry_after: None }, 503, "unavailable"),
+            (ApiError::Internal("boom".into()), 500, "internal"),
+        ];
+        for (error, status, code) in cases {
+            let response = error.into_response("rid");
+            assert_eq!(response.status, status, "{code}");
+            assert_eq!(body(&response)["error"]["code"], code, "{code}");
+            assert!(body(&response)["error"]["details"].is_array(), "{code}: details is an array");
+        }
+    }
+
+    #[test]
+    fn validation_lists_every_field() {
+        let error = ApiError::Validation(vec![FieldError::new("name", "required"), FieldError::new("slug", "bad")]);
+        let details = body(&error.into_response("rid"))["error"]["details"].clone();
+        assert_eq!(details, serde_json::json!([{"field": "name", "message": "required"}, {"field": "slug", "message": "bad"}]));
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_their_cause() {
+        let response = ApiError::Internal("password=hunter2 at db.rs:10".into()).into_response("req-1");
+        let text = String::from_utf8(response.body).expect("utf8");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("req-1"), "{text}");
+    }
+
+    #[test]
+    fn a_known_constraint_becomes_its_409() {
+        let error = ApiError::from(DbError::Query {
+            state: Some(SqlState("23505".into())),
+            constraint: Some("services_slug_key".into()),
+            message: "duplicate".into(),
+        });
+        assert!(matches!(error, ApiError::Conflict { code: "slug_taken", .. }), "{error:?}");
+    }
+
+    #[test]
+    fn database_errors_map_to_503_or_500() {
+        assert_eq!(ApiError::from(DbError::Connection("refused".into())).status(), 503);
+        let missing = DbError::Query { state: Some(SqlState("42P01".into())), constraint: None, message: String::new() };
+        assert_eq!(ApiError::from(missing).status(), 503);
+        assert_eq!(ApiError::from(DbError::Shape("x".into())).status(), 500);
+    }
+
+    #[test]
+    fn method_not_allowed_names_the_allowed_methods() {
+        let response = ApiError::MethodNotAllowed { method: "PUT".into(), allowed: vec!["GET", "POST"] }.into_response("r");
+        assert_eq!(response.header("allow"), Some("GET, POST"));
+    }
+}

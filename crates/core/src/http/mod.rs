@@ -1,0 +1,16 @@
+//! HTTP, platform-neutral: requests, responses and envelopes, the error model, routing, request
+//! ids, pagination. Components convert to and from the Spin SDK types in [`crate::spin_http`].
+
+mod error;
+mod page;
+mod request;
+mod request_id;
+mod response;
+mod router;
+
+pub use error::{ApiError, CONFLICT_CONSTRAINTS, FieldError};
+pub use page::Page;
+pub use request::{MAX_BODY_BYTES, Request};
+pub use request_id::request_id;
+pub use response::{ListMeta, Response};
+pub use router::{Params, RouteMatch, Router};
