@@ -84,9 +84,9 @@ pub fn dispatch(component: &str, router: &Router<Handler>, env: &dyn Env, reques
         Ok(response) => response,
         Err(error) => {
             if error.status() >= 500 {
-                cause = Some(error.to_string());
+                cause = Some(error.log_text());
             }
-            if matches!(&error, ApiError::Unavailable { retry_after: Some(1), .. }) {
+            if matches!(&error, ApiError::SchemaBehind) {
                 prepare_schema(component, env, &request_id);
             }
             error.into_response(&request_id)

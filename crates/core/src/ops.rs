@@ -35,10 +35,16 @@ pub fn liveness() -> Response {
 /// # Errors
 /// 503 `not_ready` naming what is missing.
 pub fn readiness(env: &dyn Env) -> Result<Response, ApiError> {
-    let not_ready = |what: String| ApiError::Unavailable { message: format!("not ready: {what}"), retry_after: Some(5) };
+    // The body names what is missing; the cause (addresses, driver text) goes to the log only.
+    let not_ready = |what: &str, cause: String| ApiError::Unavailable {
+        message: format!("not ready: {what}"),
+        retry_after: Some(5),
+        cause: Some(cause),
+    };
     let dev_seed = env.dev_seed()?;
-    let db = env.db().map_err(|e| not_ready(format!("database unreachable ({e})")))?;
-    let status = migrate::ensure_schema(db, dev_seed).map_err(|e| not_ready(format!("schema not current ({e})")))?;
+    let db = env.db().map_err(|e| not_ready("database unreachable", e.log_text()))?;
+    let status =
+        migrate::ensure_schema(db, dev_seed).map_err(|e| not_ready("database schema not current", e.to_string()))?;
     Ok(Response::data(&serde_json::json!({
         "status": "ready",
         "database": "ok",

@@ -1,1 +1,170 @@
-//! placeholder
+//! Test-only component: drives the raw Spin interfaces (PostgreSQL, variables, outbound HTTP)
+//! on request, so the host's fidelity tests can check each behaviour SPIN-NOTES.md lists with a
+//! real guest. Never deployed; `tests/probe/spin.toml` is its manifest.
+#![allow(unsafe_code)] // the SDK's export macro generates the component ABI glue
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http_component;
+use spin_sdk::pg4::{Connection, DbValue, ParameterValue, PgError, QueryError};
+
+/// A parameter as the tests write it: `{"int32": 1}`, `{"str": "x"}`, `"null"`.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Param {
+    Null,
+    Bool(bool),
+    Int32(i32),
+    Int64(i64),
+    Str(String),
+    Uuid(String),
+    Jsonb(Value),
+    Decimal(String),
+    Datetime((i32, u8, u8, u8, u8, u8, u32)),
+    Timestamp(i64),
+    ArrayStr(Vec<Option<String>>),
+}
+
+impl From<Param> for ParameterValue {
+    fn from(p: Param) -> Self {
+        match p {
+            Param::Null => Self::DbNull,
+            Param::Bool(v) => Self::Boolean(v),
+            Param::Int32(v) => Self::Int32(v),
+            Param::Int64(v) => Self::Int64(v),
+            Param::Str(v) => Self::Str(v),
+            Param::Uuid(v) => Self::Uuid(v),
+            Param::Jsonb(v) => Self::Jsonb(serde_json::to_vec(&v).unwrap_or_default()),
+            Param::Decimal(v) => Self::Decimal(v),
+            Param::Datetime(v) => Self::Datetime(v),
+            Param::Timestamp(v) => Self::Timestamp(v),
+            Param::ArrayStr(v) => Self::ArrayStr(v),
+        }
+    }
+}
+
+/// One statement: `{"op": "query"|"execute", "sql": "...", "params": [...]}`.
+#[derive(Deserialize)]
+struct Statement {
+    op: String,
+    sql: String,
+    #[serde(default)]
+    params: Vec<Param>,
+}
+
+/// Statements run in order on one connection to `address` (default: the `db_url` variable).
+/// With `leave_open`, the request returns without ending a transaction it began.
+#[derive(Deserialize)]
+struct Script {
+    address: Option<String>,
+    statements: Vec<Statement>,
+}
+
+#[http_component]
+async fn handle(request: Request) -> anyhow::Result<Response> {
+    let path = request.path().to_owned();
+    let body = match (request.method(), path.as_str()) {
+        (Method::Post, "/probe/pg") => run_script(serde_json::from_slice(request.body())?),
+        (Method::Get, p) if p.starts_with("/probe/var/") => read_variable(&p["/probe/var/".len()..]),
+        (Method::Post, "/probe/http") => send(serde_json::from_slice(request.body())?).await,
+        (Method::Get, "/probe/headers") => json!(request
+            .headers()
+            .filter(|(n, _)| n.starts_with("spin-"))
+            .map(|(n, v)| (n.to_owned(), json!(v.as_str())))
+            .collect::<serde_json::Map<_, _>>()),
+        (Method::Get, "/probe/err") => anyhow::bail!("probe handler failed on purpose"),
+        (Method::Get, "/probe/panic") => panic!("probe panicked on purpose"),
+        _ => return Ok(Response::new(404, "probe: unknown route")),
+    };
+    Ok(Response::builder().status(200).header("content-type", "application/json").body(body.to_string()).build())
+}
+
+fn run_script(script: Script) -> Value {
+    let address = match script.address {
+        Some(a) => a,
+        None => match spin_sdk::variables::get("db_url") {
+            Ok(a) => a,
+            Err(e) => return json!({ "open_error": e.to_string() }),
+        },
+    };
+    let connection = match Connection::open(&address) {
+        Ok(c) => c,
+        Err(e) => return json!({ "open_error": error_json(&e) }),
+    };
+    let results: Vec<Value> = script
+        .statements
+        .into_iter()
+        .map(|s| {
+            let params: Vec<ParameterValue> = s.params.into_iter().map(Into::into).collect();
+            if s.op == "execute" {
+                match connection.execute(&s.sql, &params) {
+                    Ok(n) => json!({ "ok": n }),
+                    Err(e) => json!({ "error": error_json(&e) }),
+                }
+            } else {
+                match connection.query(&s.sql, &params) {
+                    Ok(rows) => json!({ "ok": {
+                        "columns": rows.columns.iter().map(|c| json!({"name": c.name, "type": format!("{:?}", c.data_type)})).collect::<Vec<_>>(),
+                        "rows": rows.rows.iter().map(|r| r.iter().map(value_json).collect::<Vec<_>>()).collect::<Vec<_>>(),
+                    }}),
+                    Err(e) => json!({ "error": error_json(&e) }),
+                }
+            }
+        })
+        .collect();
+    json!({ "results": results })
+}
+
+fn error_json(e: &PgError) -> Value {
+    match e {
+        PgError::ConnectionFailed(m) => json!({ "kind": "connection_failed", "text": m }),
+        PgError::BadParameter(m) => json!({ "kind": "bad_parameter", "text": m }),
+        PgError::ValueConversionFailed(m) => json!({ "kind": "value_conversion_failed", "text": m }),
+        PgError::Other(m) => json!({ "kind": "other", "text": m }),
+        PgError::QueryFailed(QueryError::Text(t)) => json!({ "kind": "query_failed_text", "text": t }),
+        PgError::QueryFailed(QueryError::DbError(d)) => json!({
+            "kind": "query_failed_db_error", "code": d.code, "message": d.message, "severity": d.severity,
+            "detail": d.detail, "extras": d.extras.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        }),
+    }
+}
+
+fn value_json(v: &DbValue) -> Value {
+    match v {
+        DbValue::Boolean(b) => json!({ "boolean": b }),
+        DbValue::Int16(n) => json!({ "int16": n }),
+        DbValue::Int32(n) => json!({ "int32": n }),
+        DbValue::Int64(n) => json!({ "int64": n }),
+        DbValue::Floating64(n) => json!({ "floating64": n }),
+        DbValue::Str(s) => json!({ "str": s }),
+        DbValue::Uuid(s) => json!({ "uuid": s }),
+        DbValue::Jsonb(b) => json!({ "jsonb": serde_json::from_slice::<Value>(b).ok() }),
+        DbValue::Decimal(s) => json!({ "decimal": s }),
+        DbValue::Datetime(t) => json!({ "datetime": [t.0, t.1, t.2, t.3, t.4, t.5, t.6] }),
+        DbValue::ArrayStr(a) => json!({ "array_str": a }),
+        DbValue::DbNull => json!({ "db_null": null }),
+        DbValue::Unsupported(b) => json!({ "unsupported": b.len() }),
+        other => json!({ "other": format!("{other:?}") }),
+    }
+}
+
+fn read_variable(name: &str) -> Value {
+    match spin_sdk::variables::get(name) {
+        Ok(v) => json!({ "value": v }),
+        Err(e) => json!({ "error": format!("{e:?}") }),
+    }
+}
+
+#[derive(Deserialize)]
+struct Outbound {
+    url: String,
+}
+
+async fn send(outbound: Outbound) -> Value {
+    let request = Request::get(&outbound.url);
+    match spin_sdk::http::send::<_, Response>(request).await {
+        Ok(response) => json!({ "status": response.status(), "body": String::from_utf8_lossy(response.body()) }),
+        Err(e) => json!({ "error": format!("{e:?}") }),
+    }
+}

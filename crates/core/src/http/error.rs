@@ -67,14 +67,20 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
-    /// 503 `unavailable`: a dependency is down or the schema is being prepared.
+    /// 503 `unavailable`: a dependency is down.
     #[error("{message}")]
     Unavailable {
         /// Human text.
         message: String,
         /// Seconds the client should wait (`Retry-After`).
         retry_after: Option<u64>,
+        /// The underlying cause, for the log only.
+        cause: Option<String>,
     },
+    /// 503 `unavailable`: the database schema is older than the code; pending migrations are
+    /// applied before the response goes out, so a retry succeeds.
+    #[error("the database schema is being prepared; retry shortly")]
+    SchemaBehind,
     /// 500 `internal`: the cause goes to the log only, never to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -97,7 +103,7 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => 405,
             Self::Conflict { .. } => 409,
             Self::PayloadTooLarge { .. } => 413,
-            Self::Unavailable { .. } => 503,
+            Self::Unavailable { .. } | Self::SchemaBehind => 503,
             Self::Internal(_) => 500,
         }
     }
@@ -113,8 +119,17 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
-            Self::Unavailable { .. } => "unavailable",
+            Self::Unavailable { .. } | Self::SchemaBehind => "unavailable",
             Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The text for the log: the client's message plus whatever cause it hides.
+    #[must_use]
+    pub fn log_text(&self) -> String {
+        match self {
+            Self::Unavailable { message, cause: Some(cause), .. } => format!("{message}: {cause}"),
+            other => other.to_string(),
         }
     }
 
@@ -142,6 +157,7 @@ impl ApiError {
             Self::Unavailable { retry_after: Some(seconds), .. } => {
                 response = response.with_header("retry-after", seconds.to_string());
             }
+            Self::SchemaBehind => response = response.with_header("retry-after", "1"),
             _ => {}
         }
         response
@@ -164,13 +180,12 @@ impl From<DbError> for ApiError {
             return Self::Conflict { code, message: (*message).to_owned() };
         }
         match error {
-            DbError::Connection(_) => {
-                Self::Unavailable { message: "the database is unavailable".into(), retry_after: Some(5) }
-            }
-            e if e.is_schema_missing() => Self::Unavailable {
-                message: "the database schema is being prepared; retry shortly".into(),
-                retry_after: Some(1),
+            DbError::Connection(cause) => Self::Unavailable {
+                message: "the database is unavailable".into(),
+                retry_after: Some(5),
+                cause: Some(cause),
             },
+            e if e.is_schema_missing() => Self::SchemaBehind,
             e if e.sql_state().is_some_and(|s| s.is(SqlState::UNIQUE_VIOLATION)) => {
                 Self::Conflict { code: "conflict", message: "the resource already exists".into() }
             }
@@ -198,7 +213,8 @@ mod tests {
             (ApiError::MethodNotAllowed { method: "PUT".into(), allowed: vec!["GET"] }, 405, "method_not_allowed"),
             (ApiError::Conflict { code: "slug_taken", message: "x".into() }, 409, "slug_taken"),
             (ApiError::PayloadTooLarge { limit: 1 }, 413, "payload_too_large"),
-            (ApiError::Unavailable { message: "x".into(), retry_after: None }, 503, "unavailable"),
+            (ApiError::Unavailable { message: "x".into(), retry_after: None, cause: None }, 503, "unavailable"),
+            (ApiError::SchemaBehind, 503, "unavailable"),
             (ApiError::Internal("boom".into()), 500, "internal"),
         ];
         for (error, status, code) in cases {
@@ -236,9 +252,12 @@ mod tests {
 
     #[test]
     fn database_errors_map_to_503_or_500() {
-        assert_eq!(ApiError::from(DbError::Connection("refused".into())).status(), 503);
+        let down = ApiError::from(DbError::Connection("connection refused".into()));
+        assert_eq!(down.status(), 503);
+        assert!(down.log_text().contains("connection refused"), "the log keeps the cause");
+        assert!(!down.to_string().contains("refused"), "the client does not see it");
         let missing = DbError::Query { state: Some(SqlState("42P01".into())), constraint: None, message: String::new() };
-        assert_eq!(ApiError::from(missing).status(), 503);
+        assert!(matches!(ApiError::from(missing), ApiError::SchemaBehind));
         assert_eq!(ApiError::from(DbError::Shape("x".into())).status(), 500);
     }
 

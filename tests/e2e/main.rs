@@ -1,0 +1,8 @@
+//! End-to-end tests: the real `.wasm` components, in the wasmtime host, against real
+//! PostgreSQL. Build the components first (`make test` does).
+
+mod catalog;
+mod fidelity;
+mod operations;
+mod scheduler;
+mod support;

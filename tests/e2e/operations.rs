@@ -1,0 +1,133 @@
+//! Health, readiness, version, the error envelope, request ids and logs.
+
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, TestDb};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_answers_ok_without_touching_the_database() {
+    let app = TestApp::spawn_with(TestDb::empty(), &[("db_url", "postgres://postgres@127.0.0.1:1/none?sslmode=disable")]).await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status, 200);
+    assert_eq!(response.json(), json!({"data": {"status": "ok"}}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_answers_503_json_when_the_database_is_unreachable() {
+    let app = TestApp::spawn_with(TestDb::empty(), &[("db_url", "postgres://postgres@127.0.0.1:1/none?sslmode=disable")]).await;
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status, 503);
+    assert_eq!(response.header("content-type"), Some("application/json"));
+    assert_eq!(response.header("retry-after"), Some("5"));
+    let body = response.json();
+    assert_eq!(body["error"]["code"], "unavailable");
+    assert_eq!(body["error"]["message"], "not ready: database unreachable");
+    let logged = app.logs().into_iter().find(|l| l.contains("\"/readyz\"")).expect("an access line");
+    assert!(logged.contains("\"level\":\"error\"") && logged.contains("127.0.0.1"), "the log keeps the cause: {logged}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_migrates_an_empty_database_exactly_once() {
+    let app = TestApp::spawn_with(TestDb::empty(), &[]).await;
+    let first = app.get("/readyz").await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_eq!(first.json()["data"]["migrations_applied"], json!([1]));
+    let second = app.get("/readyz").await;
+    assert_eq!(second.json()["data"], json!({"status": "ready", "database": "ok", "schema_version": 1, "migrations_applied": []}));
+    assert_eq!(app.db.json("select to_jsonb(array_agg(version)) from schema_migrations"), json!([1]));
+    assert_eq!(app.db.json("select to_jsonb(count(*)) from users"), json!(0), "no seed unless dev_seed=true");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_readiness_probes_apply_each_migration_once() {
+    let app = TestApp::spawn_with(TestDb::empty(), &[]).await;
+    let probes: Vec<_> = (0..8).map(|_| app.get("/readyz")).collect();
+    let responses = futures_util::future::join_all(probes).await;
+    assert!(responses.iter().all(|r| r.status == 200), "{:?}", responses.iter().map(|r| r.text()).collect::<Vec<_>>());
+    let applied: usize = responses.iter().filter(|r| r.json()["data"]["migrations_applied"] == json!([1])).count();
+    assert_eq!(applied, 1, "exactly one probe applied the migration");
+    assert_eq!(app.db.json("select to_jsonb(count(*)) from schema_migrations"), json!(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dev_seed_adds_the_three_accounts_and_a_demo_catalog() {
+    let app = TestApp::spawn_with(TestDb::empty(), &[("dev_seed", "true")]).await;
+    assert_eq!(app.get("/readyz").await.status, 200);
+    assert_eq!(
+        app.db.json("select jsonb_agg(jsonb_build_array(email, role) order by email) from users"),
+        json!([["admin@example.com", "admin"], ["operator@example.com", "operator"], ["user@example.com", "user"]])
+    );
+    let hash = app.db.json("select to_jsonb(password_hash) from users where email = 'admin@example.com'");
+    assert!(hash.as_str().is_some_and(|h| h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$")), "{hash}");
+    let services = app.get("/api/v1/services").await.json();
+    assert_eq!(services["meta"]["total"], 4);
+    // Applying it again changes nothing.
+    assert_eq!(app.get("/readyz").await.json()["data"]["migrations_applied"], json!([]));
+    assert_eq!(app.db.json("select to_jsonb(count(*)) from users"), json!(3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn version_reports_the_build_and_the_schema_it_expects() {
+    let app = TestApp::spawn().await;
+    let body = app.get("/version").await.json();
+    assert_eq!(body["data"]["name"], "statuspage");
+    assert_eq!(body["data"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(body["data"]["schema_version"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_routes_answer_a_json_404_from_whichever_component_owns_the_prefix() {
+    let app = TestApp::spawn().await;
+    for path in ["/nope", "/api/v1/nope", "/api/v1/events", "/api/v1/services/api/nope", "/api/v1/me", "/api/v2/nope.json"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status, 404, "{path}");
+        assert_eq!(response.header("content-type"), Some("application/json"), "{path}");
+        let body = response.json();
+        assert_eq!(body["error"]["code"], "not_found", "{path}");
+        assert_eq!(body["error"]["details"], json!([]), "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_method_answers_a_json_405_naming_the_allowed_methods() {
+    let app = TestApp::spawn().await;
+    let response = app.send(app.request(reqwest::Method::DELETE, "/healthz")).await;
+    assert_eq!(response.status, 405);
+    assert_eq!(response.header("allow"), Some("GET, HEAD"));
+    assert_eq!(response.json()["error"]["code"], "method_not_allowed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_body_answers_413_not_a_5xx() {
+    let app = TestApp::spawn().await;
+    let response = app.send(app.request(reqwest::Method::POST, "/api/v1/services").body(vec![b'x'; 2 * 1024 * 1024])).await;
+    assert_eq!(response.status, 413);
+    assert_eq!(response.json()["error"]["code"], "payload_too_large");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_is_answered_like_get_without_a_body() {
+    let app = TestApp::spawn().await;
+    let response = app.send(app.request(reqwest::Method::HEAD, "/api/v1/services")).await;
+    assert_eq!(response.status, 200);
+    assert!(response.body.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_id_is_echoed_or_generated_and_logged_with_the_access_line() {
+    let app = TestApp::spawn().await;
+    let echoed = app.send(app.request(reqwest::Method::GET, "/api/v1/services/api").header("x-request-id", "trace-42")).await;
+    assert_eq!(echoed.header("x-request-id"), Some("trace-42"));
+    let generated = app.send(app.request(reqwest::Method::GET, "/healthz").header("x-request-id", "bad id with spaces")).await;
+    let id = generated.header("x-request-id").expect("an id").to_owned();
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+
+    let lines: Vec<Value> = app.logs().iter().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let line = lines.iter().find(|l| l["request_id"] == "trace-42").expect("an access line for trace-42");
+    assert_eq!(line["component"], "catalog");
+    assert_eq!(line["method"], "GET");
+    assert_eq!(line["route"], "/api/v1/services/:slug");
+    assert_eq!(line["status"], 404);
+    assert!(line["duration_ms"].is_number() && line["ts"].is_string(), "{line}");
+    assert!(lines.iter().any(|l| l["request_id"] == id.as_str() && l["route"] == "/healthz"));
+}
