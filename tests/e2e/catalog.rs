@@ -23,7 +23,12 @@ fn seed_catalog(db: &TestDb) {
 }
 
 fn slugs(body: &serde_json::Value) -> Vec<String> {
-    body["data"].as_array().expect("data array").iter().map(|s| s["slug"].as_str().unwrap_or_default().to_owned()).collect()
+    body["data"]
+        .as_array()
+        .expect("data array")
+        .iter()
+        .map(|s| s["slug"].as_str().unwrap_or_default().to_owned())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,7 +50,10 @@ async fn services_list_by_order_then_name_without_archived_ones() {
     assert_eq!(api["status"], "degraded");
     assert_eq!(api["effective_status"], "degraded");
     assert_eq!(api["has_active_events"], false);
-    assert_eq!(api["group_ids"], json!(["00000000-0000-0000-0000-00000000000a", "00000000-0000-0000-0000-00000000000b"]));
+    assert_eq!(
+        api["group_ids"],
+        json!(["00000000-0000-0000-0000-00000000000a", "00000000-0000-0000-0000-00000000000b"])
+    );
     assert_eq!(api["order"], 1);
     assert_eq!(api["archived_at"], serde_json::Value::Null);
     let created = api["created_at"].as_str().expect("created_at");
@@ -88,12 +96,17 @@ async fn services_filter_by_group_status_text_and_archived() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_list_parameters_answer_400_listing_every_one() {
     let app = TestApp::spawn().await;
-    let response = app.get("/api/v1/services?page=0&per_page=500&group_id=nope&status=broken&include_archived=maybe").await;
+    let response =
+        app.get("/api/v1/services?page=0&per_page=500&group_id=nope&status=broken&include_archived=maybe").await;
     assert_eq!(response.status, 400);
     let body = response.json();
     assert_eq!(body["error"]["code"], "validation_failed");
-    let fields: Vec<_> = body["error"]["details"].as_array().expect("details").iter().map(|d| d["field"].clone()).collect();
-    assert_eq!(fields, [json!("page"), json!("per_page"), json!("group_id"), json!("status"), json!("include_archived")]);
+    let fields: Vec<_> =
+        body["error"]["details"].as_array().expect("details").iter().map(|d| d["field"].clone()).collect();
+    assert_eq!(
+        fields,
+        [json!("page"), json!("per_page"), json!("group_id"), json!("status"), json!("include_archived")]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

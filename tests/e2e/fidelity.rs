@@ -103,7 +103,9 @@ async fn parameters_bind_only_to_their_own_type() {
         let result = query(&app, sql, params.clone()).await;
         assert_eq!(result.get("ok").is_some(), binds, "{sql} with {params}: {result}");
     }
-    let converted = query(&app, "select to_jsonb(rfc3339($1::text::timestamptz))", json!([{"str": "2026-11-25T15:00:00+03:00"}])).await;
+    let converted =
+        query(&app, "select to_jsonb(rfc3339($1::text::timestamptz))", json!([{"str": "2026-11-25T15:00:00+03:00"}]))
+            .await;
     assert_eq!(converted["ok"]["rows"][0][0]["jsonb"], "2026-11-25T12:00:00.000Z");
 }
 
@@ -239,7 +241,8 @@ async fn variables_are_rendered_and_unmapped_ones_are_errors() {
     let app = probe(&[("greeting", "hi")]).await;
     assert_eq!(app.get("/probe/var/greeting").await.json(), json!({"value": "hi, world"}));
     for name in ["not_mapped", "db_host", "nope"] {
-        let error = app.get(&format!("/probe/var/{name}")).await.json()["error"].as_str().unwrap_or_default().to_owned();
+        let error =
+            app.get(&format!("/probe/var/{name}")).await.json()["error"].as_str().unwrap_or_default().to_owned();
         assert!(error.contains("Undefined"), "{name}: {error}");
     }
     let invalid = app.get("/probe/var/Bad-Name").await.json()["error"].as_str().unwrap_or_default().to_owned();
@@ -295,7 +298,9 @@ async fn outbound_http_reaches_allowed_hosts_only() {
     let received = server.join().expect("echo server");
     assert!(received.starts_with("GET /ping HTTP/1.1"), "{received}");
 
-    for url in ["http://127.0.0.1:1/", format!("http://localhost:{}/", echo.rsplit(':').next().unwrap_or_default()).as_str()] {
+    for url in
+        ["http://127.0.0.1:1/", format!("http://localhost:{}/", echo.rsplit(':').next().unwrap_or_default()).as_str()]
+    {
         let denied = app.post_json("/probe/http", &json!({"url": url})).await.json();
         assert!(denied["error"].as_str().is_some_and(|e| e.contains("HttpRequestDenied")), "{url}: {denied}");
     }
@@ -331,7 +336,8 @@ fn a_five_field_cron_expression_or_an_undeclared_template_variable_stops_the_app
     for (manifest, expected) in cases {
         let path = dir.join("spin.toml");
         std::fs::write(&path, &manifest).expect("write manifest");
-        let error = App::load(&path, &HashMap::new(), LogSink::Echo).err().map(|e| format!("{e:#}")).unwrap_or_default();
+        let error =
+            App::load(&path, &HashMap::new(), LogSink::Echo).err().map(|e| format!("{e:#}")).unwrap_or_default();
         assert!(error.contains(expected), "{expected}: {error}");
     }
 }

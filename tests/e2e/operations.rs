@@ -6,7 +6,9 @@ use crate::support::{TestApp, TestDb};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_answers_ok_without_touching_the_database() {
-    let app = TestApp::spawn_with(TestDb::empty(), &[("db_url", "postgres://postgres@127.0.0.1:1/none?sslmode=disable")]).await;
+    let app =
+        TestApp::spawn_with(TestDb::empty(), &[("db_url", "postgres://postgres@127.0.0.1:1/none?sslmode=disable")])
+            .await;
     let response = app.get("/healthz").await;
     assert_eq!(response.status, 200);
     assert_eq!(response.json(), json!({"data": {"status": "ok"}}));
@@ -14,7 +16,9 @@ async fn healthz_answers_ok_without_touching_the_database() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_answers_503_json_when_the_database_is_unreachable() {
-    let app = TestApp::spawn_with(TestDb::empty(), &[("db_url", "postgres://postgres@127.0.0.1:1/none?sslmode=disable")]).await;
+    let app =
+        TestApp::spawn_with(TestDb::empty(), &[("db_url", "postgres://postgres@127.0.0.1:1/none?sslmode=disable")])
+            .await;
     let response = app.get("/readyz").await;
     assert_eq!(response.status, 503);
     assert_eq!(response.header("content-type"), Some("application/json"));
@@ -23,7 +27,10 @@ async fn readyz_answers_503_json_when_the_database_is_unreachable() {
     assert_eq!(body["error"]["code"], "unavailable");
     assert_eq!(body["error"]["message"], "not ready: database unreachable");
     let logged = app.logs().into_iter().find(|l| l.contains("\"/readyz\"")).expect("an access line");
-    assert!(logged.contains("\"level\":\"error\"") && logged.contains("127.0.0.1"), "the log keeps the cause: {logged}");
+    assert!(
+        logged.contains("\"level\":\"error\"") && logged.contains("127.0.0.1"),
+        "the log keeps the cause: {logged}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -33,7 +40,10 @@ async fn readyz_migrates_an_empty_database_exactly_once() {
     assert_eq!(first.status, 200, "{}", first.text());
     assert_eq!(first.json()["data"]["migrations_applied"], json!([1]));
     let second = app.get("/readyz").await;
-    assert_eq!(second.json()["data"], json!({"status": "ready", "database": "ok", "schema_version": 1, "migrations_applied": []}));
+    assert_eq!(
+        second.json()["data"],
+        json!({"status": "ready", "database": "ok", "schema_version": 1, "migrations_applied": []})
+    );
     assert_eq!(app.db.json("select to_jsonb(array_agg(version)) from schema_migrations"), json!([1]));
     assert_eq!(app.db.json("select to_jsonb(count(*)) from users"), json!(0), "no seed unless dev_seed=true");
 }
@@ -78,7 +88,9 @@ async fn version_reports_the_build_and_the_schema_it_expects() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_routes_answer_a_json_404_from_whichever_component_owns_the_prefix() {
     let app = TestApp::spawn().await;
-    for path in ["/nope", "/api/v1/nope", "/api/v1/events", "/api/v1/services/api/nope", "/api/v1/me", "/api/v2/nope.json"] {
+    for path in
+        ["/nope", "/api/v1/nope", "/api/v1/events", "/api/v1/services/api/nope", "/api/v1/me", "/api/v2/nope.json"]
+    {
         let response = app.get(path).await;
         assert_eq!(response.status, 404, "{path}");
         assert_eq!(response.header("content-type"), Some("application/json"), "{path}");
@@ -100,7 +112,8 @@ async fn a_wrong_method_answers_a_json_405_naming_the_allowed_methods() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_body_answers_413_not_a_5xx() {
     let app = TestApp::spawn().await;
-    let response = app.send(app.request(reqwest::Method::POST, "/api/v1/services").body(vec![b'x'; 2 * 1024 * 1024])).await;
+    let response =
+        app.send(app.request(reqwest::Method::POST, "/api/v1/services").body(vec![b'x'; 2 * 1024 * 1024])).await;
     assert_eq!(response.status, 413);
     assert_eq!(response.json()["error"]["code"], "payload_too_large");
 }
@@ -116,9 +129,11 @@ async fn head_is_answered_like_get_without_a_body() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_request_id_is_echoed_or_generated_and_logged_with_the_access_line() {
     let app = TestApp::spawn().await;
-    let echoed = app.send(app.request(reqwest::Method::GET, "/api/v1/services/api").header("x-request-id", "trace-42")).await;
+    let echoed =
+        app.send(app.request(reqwest::Method::GET, "/api/v1/services/api").header("x-request-id", "trace-42")).await;
     assert_eq!(echoed.header("x-request-id"), Some("trace-42"));
-    let generated = app.send(app.request(reqwest::Method::GET, "/healthz").header("x-request-id", "bad id with spaces")).await;
+    let generated =
+        app.send(app.request(reqwest::Method::GET, "/healthz").header("x-request-id", "bad id with spaces")).await;
     let id = generated.header("x-request-id").expect("an id").to_owned();
     assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
 

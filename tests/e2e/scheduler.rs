@@ -12,7 +12,9 @@ async fn a_cron_run_on_an_empty_database_migrates_and_records_its_tick() {
     let app = TestApp::spawn_with(TestDb::empty(), &[]).await;
     app.run_cron(NOON).await.expect("cron run");
     assert_eq!(
-        app.db.json("select jsonb_agg(jsonb_build_object('at', rfc3339(scheduled_at), 'details', details)) from scheduler_runs"),
+        app.db.json(
+            "select jsonb_agg(jsonb_build_object('at', rfc3339(scheduled_at), 'details', details)) from scheduler_runs"
+        ),
         json!([{"at": "2026-11-25T12:00:00.000Z", "details": {"pruned_runs": 0}}])
     );
     let lines = app.logs();
@@ -52,7 +54,9 @@ async fn a_tick_prunes_runs_older_than_thirty_days() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_cron_run_reports_its_error() {
-    let app = TestApp::spawn_with(TestDb::empty(), &[("db_url", "postgres://postgres@127.0.0.1:1/none?sslmode=disable")]).await;
+    let app =
+        TestApp::spawn_with(TestDb::empty(), &[("db_url", "postgres://postgres@127.0.0.1:1/none?sslmode=disable")])
+            .await;
     let error = app.run_cron(NOON).await.expect_err("the database is unreachable").to_string();
     assert!(error.contains("scheduler failed") && error.contains("the database is unavailable: "), "{error}");
 }

@@ -39,7 +39,6 @@ fn postgres_client(database: &str) -> postgres::Client {
         .unwrap_or_else(|e| panic!("connecting to {database}: {e}"))
 }
 
-
 /// The migrated template every test database is cloned from, made once per process with the
 /// core's migration runner (the runner itself is tested through the wasm components too).
 fn template() -> &'static str {

@@ -2,7 +2,6 @@
 //! Its routes arrive with their feature; until then every path it owns answers a JSON 404.
 #![allow(unsafe_code)] // the SDK's export macro generates the component ABI glue
 
-
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
 use statuspage_core::app::Handler;

@@ -2,7 +2,6 @@
 //! Routing only; the handlers live in `statuspage_core::api::catalog`.
 #![allow(unsafe_code)] // the SDK's export macro generates the component ABI glue
 
-
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
 use statuspage_core::api::catalog;

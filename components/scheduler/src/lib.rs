@@ -3,7 +3,6 @@
 //! tick's time; an `Err` is logged by the trigger and the schedule goes on.
 #![allow(unsafe_code)] // the SDK's export macro generates the component ABI glue
 
-
 wit_bindgen::generate!({
     world: "spin-cron",
     path: "../../wit/spin-cron",

@@ -2,7 +2,6 @@
 //! (SPEC §7–8). It also owns the catch-all route, so an unknown path gets a JSON 404.
 #![allow(unsafe_code)] // the SDK's export macro generates the component ABI glue
 
-
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
 use statuspage_core::api::ops;
@@ -10,10 +9,7 @@ use statuspage_core::app::Handler;
 use statuspage_core::http::Router;
 
 fn router() -> Router<Handler> {
-    Router::<Handler>::new()
-        .get("/healthz", ops::healthz)
-        .get("/readyz", ops::readyz)
-        .get("/version", ops::version)
+    Router::<Handler>::new().get("/healthz", ops::healthz).get("/readyz", ops::readyz).get("/version", ops::version)
 }
 
 #[http_component]

@@ -133,9 +133,7 @@ fn route<'r>(
 /// The safety net for a deploy whose schema is behind the code (the readiness probe normally
 /// migrates first): apply what is pending, so that the client's retry succeeds.
 fn prepare_schema(component: &str, env: &dyn Env, request_id: &str) {
-    let outcome = env
-        .dev_seed()
-        .and_then(|seed| Ok(crate::migrate::ensure_schema(env.db()?, seed)?));
+    let outcome = env.dev_seed().and_then(|seed| Ok(crate::migrate::ensure_schema(env.db()?, seed)?));
     let (level, message) = match &outcome {
         Ok(_) => ("info", "applied pending migrations after a request found the schema behind".to_owned()),
         Err(e) => ("error", format!("could not apply pending migrations: {e}")),

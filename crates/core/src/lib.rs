@@ -10,7 +10,7 @@
 //! - [`domain`]: values with invariants and API shapes.
 //! - [`scheduler`], [`ops`], [`log`], [`time`].
 //!
-//! On `wasm32`, [`spin_http`] adapts spin-sdk requests and provides the Spin [`app::Env`].
+//! With the `spin` feature, [`spin_http`] adapts spin-sdk requests and provides the Spin [`app::Env`].
 
 #![forbid(unsafe_code)]
 
@@ -24,6 +24,6 @@ pub mod migrate;
 pub mod ops;
 pub mod repo;
 pub mod scheduler;
-#[cfg(target_arch = "wasm32")]
+#[cfg(feature = "spin")]
 pub mod spin_http;
 pub mod time;

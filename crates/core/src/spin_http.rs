@@ -12,10 +12,8 @@ use crate::http::{ApiError, Request, Router};
 /// Serves one request of `component` through `router`.
 #[must_use]
 pub fn serve(component: &str, router: &Router<Handler>, request: &SpinRequest) -> SpinResponse {
-    let headers = request
-        .headers()
-        .filter_map(|(name, value)| Some((name.to_owned(), value.as_str()?.to_owned())))
-        .collect();
+    let headers =
+        request.headers().filter_map(|(name, value)| Some((name.to_owned(), value.as_str()?.to_owned()))).collect();
     let path_and_query = match request.query() {
         "" => request.path().to_owned(),
         query => format!("{}?{query}", request.path()),
@@ -42,9 +40,7 @@ impl Env for SpinEnv {
         if let Some(db) = self.db.get() {
             return Ok(db);
         }
-        let url = self
-            .variable("db_url")?
-            .ok_or_else(|| ApiError::Internal("variable db_url is empty".into()))?;
+        let url = self.variable("db_url")?.ok_or_else(|| ApiError::Internal("variable db_url is empty".into()))?;
         let db = SpinDb::open(&url)?;
         Ok(self.db.get_or_init(|| db))
     }

@@ -100,7 +100,9 @@ fn compile(path: &Path) -> Result<Component> {
     {
         return Ok(component.clone());
     }
-    let component = Component::from_file(engine()?, path).map_err(anyhow::Error::from).with_context(|| format!("compiling {}", path.display()))?;
+    let component = Component::from_file(engine()?, path)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("compiling {}", path.display()))?;
     cache.lock().map_err(|_| anyhow!("poisoned"))?.insert(path.to_owned(), (modified, component.clone()));
     Ok(component)
 }
@@ -135,13 +137,20 @@ impl App {
                     .with_context(|| format!("component {id}"))?,
             });
             let compiled = compile(&component.source)?;
-            let pre = linker.instantiate_pre(&compiled).map_err(anyhow::Error::from).with_context(|| format!("linking component {id}"))?;
+            let pre = linker
+                .instantiate_pre(&compiled)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("linking component {id}"))?;
             if spec.routes.iter().any(|r| r.component == *id) {
-                let proxy = ProxyPre::new(pre.clone()).map_err(anyhow::Error::from).with_context(|| format!("component {id} is not an HTTP component"))?;
+                let proxy = ProxyPre::new(pre.clone())
+                    .map_err(anyhow::Error::from)
+                    .with_context(|| format!("component {id} is not an HTTP component"))?;
                 http.insert(id.clone(), (proxy, env.clone()));
             }
             if spec.crons.iter().any(|c| c.component == *id) {
-                let cron_pre = SpinCronPre::new(pre).map_err(anyhow::Error::from).with_context(|| format!("component {id} is not a cron component"))?;
+                let cron_pre = SpinCronPre::new(pre)
+                    .map_err(anyhow::Error::from)
+                    .with_context(|| format!("component {id} is not a cron component"))?;
                 cron.insert(id.clone(), (cron_pre, env));
             }
         }
@@ -183,7 +192,11 @@ impl App {
 
     /// Serves one request as Spin would. Never fails: a guest trap is an empty 500, a fidelity
     /// violation a JSON 500 naming it.
-    pub async fn handle(self: &Arc<Self>, request: hyper::Request<Full<Bytes>>, client: Option<SocketAddr>) -> HttpResponse {
+    pub async fn handle(
+        self: &Arc<Self>,
+        request: hyper::Request<Full<Bytes>>,
+        client: Option<SocketAddr>,
+    ) -> HttpResponse {
         let path = request.uri().path().to_owned();
         let Some(route) = self.spec.route_for(&path).cloned() else {
             return plain(404, "Not Found");
@@ -196,10 +209,10 @@ impl App {
         let mut store = Store::new(pre.engine(), self.new_state(env, &self.http_pools, &logs));
         let violations = store.data().violations.clone();
         let (sender, receiver) = tokio::sync::oneshot::channel();
-        let prepared = store.data_mut().http().new_incoming_request(
-            Scheme::Http,
-            request.map(|b| b.map_err(|never| -> hyper::Error { match never {} })),
-        );
+        let prepared = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, request.map(|b| b.map_err(|never| -> hyper::Error { match never {} })));
         let outparam = store.data_mut().http().new_response_outparam(sender);
         let (Ok(incoming), Ok(outparam)) = (prepared, outparam) else {
             return plain(500, "could not prepare the request");
@@ -294,8 +307,13 @@ impl App {
 }
 
 /// Adds the headers Spin gives every request.
-fn with_spin_headers(mut request: hyper::Request<Full<Bytes>>, route: &Route, client: Option<SocketAddr>) -> hyper::Request<Full<Bytes>> {
-    let host = request.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_owned();
+fn with_spin_headers(
+    mut request: hyper::Request<Full<Bytes>>,
+    route: &Route,
+    client: Option<SocketAddr>,
+) -> hyper::Request<Full<Bytes>> {
+    let host =
+        request.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_owned();
     let path_and_query = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
     let path_info = route.path_info(request.uri().path()).to_owned();
     let values = [

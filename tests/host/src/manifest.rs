@@ -137,7 +137,10 @@ impl AppSpec {
                 .iter()
                 .map(|(name, template)| {
                     check_variable_name(name)?;
-                    Ok((name.clone(), render(template, &values).with_context(|| format!("component {id}, variable {name}"))?))
+                    Ok((
+                        name.clone(),
+                        render(template, &values).with_context(|| format!("component {id}, variable {name}"))?,
+                    ))
                 })
                 .collect::<Result<_>>()?;
             let allowed_outbound_hosts = c
@@ -181,10 +184,7 @@ impl AppSpec {
     pub fn route_for(&self, path: &str) -> Option<&Route> {
         let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
         self.routes.iter().find(|r| !r.wildcard && r.base == path).or_else(|| {
-            self.routes
-                .iter()
-                .filter(|r| r.wildcard && r.matches_prefix(path))
-                .max_by_key(|r| r.base.len())
+            self.routes.iter().filter(|r| r.wildcard && r.matches_prefix(path)).max_by_key(|r| r.base.len())
         })
     }
 }
@@ -222,7 +222,8 @@ fn resolve_app_variables(
             bail!("variable {name} is both required and has a default");
         }
         let env_name = format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase());
-        let value = overrides.get(name).cloned().or_else(|| std::env::var(&env_name).ok()).or_else(|| decl.default.clone());
+        let value =
+            overrides.get(name).cloned().or_else(|| std::env::var(&env_name).ok()).or_else(|| decl.default.clone());
         match value {
             Some(v) => {
                 values.insert(name.clone(), v);

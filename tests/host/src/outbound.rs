@@ -27,7 +27,12 @@ impl std::fmt::Debug for Outbound {
 }
 
 impl WasiHttpHooks for Outbound {
-    fn send_request(&mut self, request: http::Request<WasiBody>, options: Option<RequestOptions>, _: IoFuture) -> SendFuture {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _: IoFuture,
+    ) -> SendFuture {
         let uri = request.uri().clone();
         let host = uri.host().unwrap_or_default().to_owned();
         let scheme = uri.scheme_str().unwrap_or("https").to_owned();

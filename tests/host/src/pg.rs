@@ -53,8 +53,7 @@ impl Pools {
                  local server's self-signed certificate): add ?sslmode=disable to the connection string"
             );
         }
-        let manager =
-            Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Clean });
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Clean });
         let pool = Pool::builder(manager).max_size(POOL_SIZE).build().context("building pool")?;
         pools.insert(address.to_owned(), pool.clone());
         Ok(pool)
@@ -153,7 +152,8 @@ impl pg::HostConnection for State {
             Ok(client) => client,
             Err(e) => return Ok(Err(Error::ConnectionFailed(format!("{e:?}")))),
         };
-        let connection = PgConnection { client: Some(client), session: Session::Idle, violations: self.violations.clone() };
+        let connection =
+            PgConnection { client: Some(client), session: Session::Idle, violations: self.violations.clone() };
         Ok(Ok(self.table.push(connection)?))
     }
 
@@ -222,11 +222,8 @@ async fn run_query(client: &Object, statement: &str, params: &[Box<dyn ToSql + S
         Err(e) => return Err(query_failed(e)),
     };
     let Some(first) = rows.first() else { return Ok(RowSet { columns: Vec::new(), rows: Vec::new() }) };
-    let columns = first
-        .columns()
-        .iter()
-        .map(|c| Column { name: c.name().to_owned(), data_type: data_type(c.type_()) })
-        .collect();
+    let columns =
+        first.columns().iter().map(|c| Column { name: c.name().to_owned(), data_type: data_type(c.type_()) }).collect();
     let rows = rows
         .iter()
         .map(|row| (0..row.len()).map(|i| read_value(row, i)).collect::<anyhow::Result<Vec<_>>>())
@@ -306,7 +303,11 @@ fn data_type(ty: &Type) -> DbDataType {
     }
 }
 
-fn get<'a, T: FromSql<'a>>(row: &'a Row, i: usize, wrap: impl FnOnce(T) -> anyhow::Result<DbValue>) -> anyhow::Result<DbValue> {
+fn get<'a, T: FromSql<'a>>(
+    row: &'a Row,
+    i: usize,
+    wrap: impl FnOnce(T) -> anyhow::Result<DbValue>,
+) -> anyhow::Result<DbValue> {
     // The Rust type chosen per column type is Spin's: a `timestamptz` read as `NaiveDateTime`
     // fails here as it fails there, failing the whole query.
     let value: Option<T> = row.try_get(i)?;
@@ -339,7 +340,12 @@ fn read_value(row: &Row, i: usize) -> anyhow::Result<DbValue> {
             Ok(DbValue::Date((v.year(), u8::try_from(v.month())?, u8::try_from(v.day())?)))
         }),
         Type::TIME => get(row, i, |v: chrono::NaiveTime| {
-            Ok(DbValue::Time((u8::try_from(v.hour())?, u8::try_from(v.minute())?, u8::try_from(v.second())?, v.nanosecond())))
+            Ok(DbValue::Time((
+                u8::try_from(v.hour())?,
+                u8::try_from(v.minute())?,
+                u8::try_from(v.second())?,
+                v.nanosecond(),
+            )))
         }),
         Type::UUID => get(row, i, |v: uuid::Uuid| Ok(DbValue::Uuid(v.to_string()))),
         Type::JSONB => get(row, i, |v: serde_json::Value| Ok(DbValue::Jsonb(serde_json::to_vec(&v)?))),
@@ -369,7 +375,9 @@ fn range_to_wit<T: Copy + PartialOrd + postgres_range::Normalizable>(range: &pos
     (range.lower().map(|b| (b.value, kind(b.type_))), range.upper().map(|b| (b.value, kind(b.type_))))
 }
 
-fn range_from_wit<T: Copy + PartialOrd + postgres_range::Normalizable>(range: &WitRange<T>) -> postgres_range::Range<T> {
+fn range_from_wit<T: Copy + PartialOrd + postgres_range::Normalizable>(
+    range: &WitRange<T>,
+) -> postgres_range::Range<T> {
     fn kind(k: RangeBoundKind) -> postgres_range::BoundType {
         match k {
             RangeBoundKind::Inclusive => postgres_range::BoundType::Inclusive,
@@ -396,20 +404,23 @@ fn to_sql(value: &ParameterValue) -> anyhow::Result<Box<dyn ToSql + Send + Sync>
         ParameterValue::Str(v) => Box::new(v.clone()),
         ParameterValue::Binary(v) => Box::new(v.clone()),
         ParameterValue::Date((y, m, d)) => Box::new(
-            chrono::NaiveDate::from_ymd_opt(*y, (*m).into(), (*d).into()).ok_or_else(|| anyhow!("invalid date {y}-{m}-{d}"))?,
+            chrono::NaiveDate::from_ymd_opt(*y, (*m).into(), (*d).into())
+                .ok_or_else(|| anyhow!("invalid date {y}-{m}-{d}"))?,
         ),
         ParameterValue::Time((h, m, s, ns)) => Box::new(
             chrono::NaiveTime::from_hms_nano_opt((*h).into(), (*m).into(), (*s).into(), *ns)
                 .ok_or_else(|| anyhow!("invalid time {h}:{m}:{s}.{ns}"))?,
         ),
         ParameterValue::Datetime((y, mo, d, h, mi, s, ns)) => {
-            let date = chrono::NaiveDate::from_ymd_opt(*y, (*mo).into(), (*d).into()).ok_or_else(|| anyhow!("invalid date"))?;
+            let date = chrono::NaiveDate::from_ymd_opt(*y, (*mo).into(), (*d).into())
+                .ok_or_else(|| anyhow!("invalid date"))?;
             let time = chrono::NaiveTime::from_hms_nano_opt((*h).into(), (*mi).into(), (*s).into(), *ns)
                 .ok_or_else(|| anyhow!("invalid time"))?;
             Box::new(chrono::NaiveDateTime::new(date, time))
         }
         ParameterValue::Timestamp(secs) => Box::new(
-            chrono::DateTime::<chrono::Utc>::from_timestamp(*secs, 0).ok_or_else(|| anyhow!("invalid epoch timestamp {secs}"))?,
+            chrono::DateTime::<chrono::Utc>::from_timestamp(*secs, 0)
+                .ok_or_else(|| anyhow!("invalid epoch timestamp {secs}"))?,
         ),
         ParameterValue::Uuid(v) => Box::new(uuid::Uuid::parse_str(v).with_context(|| format!("invalid UUID {v}"))?),
         ParameterValue::Jsonb(v) => Box::new(

@@ -30,10 +30,11 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) {
                     Ok::<_, hyper::Error>(response)
                 }
             });
-            if let Err(e) = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await {
-                if !e.is_incomplete_message() {
-                    eprintln!("test host: connection from {client} failed: {e}");
-                }
+            let served = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
+            if let Err(e) = served
+                && !e.is_incomplete_message()
+            {
+                eprintln!("test host: connection from {client} failed: {e}");
             }
         });
     }

@@ -88,7 +88,9 @@ impl State {
         for (i, host) in config.get_hosts().iter().enumerate() {
             let host = match host {
                 tokio_postgres::config::Host::Tcp(h) => h.clone(),
-                tokio_postgres::config::Host::Unix(p) => return Err(format!("unix socket {} is not supported", p.display())),
+                tokio_postgres::config::Host::Unix(p) => {
+                    return Err(format!("unix socket {} is not supported", p.display()));
+                }
             };
             let port = ports.get(i).or_else(|| ports.first()).copied().unwrap_or(5432);
             if !self.component.allowed.allows("postgres", &host, port) {
@@ -121,8 +123,11 @@ impl variables::Host for State {
         if !valid {
             return Ok(Err(variables::Error::InvalidName(format!("invalid variable name {name:?}"))));
         }
-        Ok(self.component.variables.get(&name).cloned().ok_or_else(|| {
-            variables::Error::Undefined(format!("no variable for {:?}.{name:?}", self.component.id))
-        }))
+        Ok(self
+            .component
+            .variables
+            .get(&name)
+            .cloned()
+            .ok_or_else(|| variables::Error::Undefined(format!("no variable for {:?}.{name:?}", self.component.id))))
     }
 }

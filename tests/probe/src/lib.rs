@@ -68,11 +68,13 @@ async fn handle(request: Request) -> anyhow::Result<Response> {
         (Method::Post, "/probe/pg") => run_script(serde_json::from_slice(request.body())?),
         (Method::Get, p) if p.starts_with("/probe/var/") => read_variable(&p["/probe/var/".len()..]),
         (Method::Post, "/probe/http") => send(serde_json::from_slice(request.body())?).await,
-        (Method::Get, "/probe/headers") => json!(request
-            .headers()
-            .filter(|(n, _)| n.starts_with("spin-"))
-            .map(|(n, v)| (n.to_owned(), json!(v.as_str())))
-            .collect::<serde_json::Map<_, _>>()),
+        (Method::Get, "/probe/headers") => json!(
+            request
+                .headers()
+                .filter(|(n, _)| n.starts_with("spin-"))
+                .map(|(n, v)| (n.to_owned(), json!(v.as_str())))
+                .collect::<serde_json::Map<_, _>>()
+        ),
         (Method::Get, "/probe/err") => anyhow::bail!("probe handler failed on purpose"),
         (Method::Get, "/probe/panic") => panic!("probe panicked on purpose"),
         _ => return Ok(Response::new(404, "probe: unknown route")),

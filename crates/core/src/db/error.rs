@@ -68,8 +68,7 @@ impl DbError {
     /// pending migrations.
     #[must_use]
     pub fn is_schema_missing(&self) -> bool {
-        self.sql_state()
-            .is_some_and(|s| s.is(SqlState::UNDEFINED_TABLE) || s.is(SqlState::UNDEFINED_COLUMN))
+        self.sql_state().is_some_and(|s| s.is(SqlState::UNDEFINED_TABLE) || s.is(SqlState::UNDEFINED_COLUMN))
     }
 
     /// Builds a query error from the text Spin gives for errors raised while a `query` executes
@@ -115,11 +114,7 @@ mod tests {
     #[test]
     fn undefined_table_and_column_mean_the_schema_is_missing() {
         for (code, missing) in [("42P01", true), ("42703", true), ("23505", false)] {
-            let error = DbError::Query {
-                state: Some(SqlState(code.into())),
-                constraint: None,
-                message: String::new(),
-            };
+            let error = DbError::Query { state: Some(SqlState(code.into())), constraint: None, message: String::new() };
             assert_eq!(error.is_schema_missing(), missing, "{code}");
         }
     }

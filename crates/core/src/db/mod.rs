@@ -2,7 +2,7 @@
 //!
 //! The Spin SDK's PostgreSQL API has been rewritten once between major versions already, so the
 //! rest of the core talks to [`Db`] and never to the SDK. Two adapters implement it: the Spin one
-//! (`wasm32` only, over `spin:postgres/postgres@4.0.0`) and a blocking native one (feature
+//! (feature `spin`, over `spin:postgres/postgres@4.0.0`) and a blocking native one (feature
 //! `native`, for tests and tools).
 //!
 //! # The one-row rule
@@ -18,14 +18,14 @@ mod error;
 #[cfg(feature = "native")]
 mod native;
 mod param;
-#[cfg(target_arch = "wasm32")]
+#[cfg(feature = "spin")]
 mod spin;
 
 pub use error::{DbError, SqlState};
 #[cfg(feature = "native")]
 pub use native::NativeDb;
 pub use param::Param;
-#[cfg(target_arch = "wasm32")]
+#[cfg(feature = "spin")]
 pub use spin::SpinDb;
 
 use serde::de::DeserializeOwned;

@@ -229,7 +229,10 @@ mod tests {
     fn validation_lists_every_field() {
         let error = ApiError::Validation(vec![FieldError::new("name", "required"), FieldError::new("slug", "bad")]);
         let details = body(&error.into_response("rid"))["error"]["details"].clone();
-        assert_eq!(details, serde_json::json!([{"field": "name", "message": "required"}, {"field": "slug", "message": "bad"}]));
+        assert_eq!(
+            details,
+            serde_json::json!([{"field": "name", "message": "required"}, {"field": "slug", "message": "bad"}])
+        );
     }
 
     #[test]
@@ -256,14 +259,16 @@ mod tests {
         assert_eq!(down.status(), 503);
         assert!(down.log_text().contains("connection refused"), "the log keeps the cause");
         assert!(!down.to_string().contains("refused"), "the client does not see it");
-        let missing = DbError::Query { state: Some(SqlState("42P01".into())), constraint: None, message: String::new() };
+        let missing =
+            DbError::Query { state: Some(SqlState("42P01".into())), constraint: None, message: String::new() };
         assert!(matches!(ApiError::from(missing), ApiError::SchemaBehind));
         assert_eq!(ApiError::from(DbError::Shape("x".into())).status(), 500);
     }
 
     #[test]
     fn method_not_allowed_names_the_allowed_methods() {
-        let response = ApiError::MethodNotAllowed { method: "PUT".into(), allowed: vec!["GET", "POST"] }.into_response("r");
+        let response =
+            ApiError::MethodNotAllowed { method: "PUT".into(), allowed: vec!["GET", "POST"] }.into_response("r");
         assert_eq!(response.header("allow"), Some("GET, POST"));
     }
 }

@@ -84,8 +84,5 @@ pub fn list_services(db: &dyn Db, filter: &ServiceFilter, page: Page) -> Result<
 /// # Errors
 /// Database errors.
 pub fn find_service_by_slug(db: &dyn Db, slug: &str) -> Result<Option<Service>, DbError> {
-    db.query_as(
-        concat!("select (select ", service_json!(), " from services s where s.slug = $1)"),
-        &[slug.into()],
-    )
+    db.query_as(concat!("select (select ", service_json!(), " from services s where s.slug = $1)"), &[slug.into()])
 }
