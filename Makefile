@@ -27,7 +27,7 @@ clippy:
 	cargo clippy --target $(WASM) -p statuspage-core $(COMPONENT_FLAGS) -p probe -- -D warnings
 
 unit-and-e2e:
-	cargo test -p statuspage-core -p statuspage-host
+	cargo test -p statuspage-core -p statuspage-host --lib --bins --tests
 
 ## Size of each component .wasm (for the README).
 sizes: build-components

@@ -2,6 +2,7 @@
 //! PostgreSQL. Build the components first (`make test` does).
 
 mod catalog;
+mod contract;
 mod fidelity;
 mod operations;
 mod scheduler;

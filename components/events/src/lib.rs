@@ -4,14 +4,8 @@
 
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
-use statuspage_core::app::Handler;
-use statuspage_core::http::Router;
-
-fn router() -> Router<Handler> {
-    Router::<Handler>::new()
-}
 
 #[http_component]
 fn handle(request: Request) -> Response {
-    statuspage_core::spin_http::serve("events", &router(), &request)
+    statuspage_core::spin_http::serve("events", &statuspage_core::api::routes::events(), &request)
 }

@@ -4,15 +4,8 @@
 
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
-use statuspage_core::api::ops;
-use statuspage_core::app::Handler;
-use statuspage_core::http::Router;
-
-fn router() -> Router<Handler> {
-    Router::<Handler>::new().get("/healthz", ops::healthz).get("/readyz", ops::readyz).get("/version", ops::version)
-}
 
 #[http_component]
 fn handle(request: Request) -> Response {
-    statuspage_core::spin_http::serve("status", &router(), &request)
+    statuspage_core::spin_http::serve("status", &statuspage_core::api::routes::status(), &request)
 }

@@ -27,6 +27,17 @@ pub fn version(_: &Ctx<'_>) -> Result<Response, ApiError> {
     Ok(Response::data(&crate::ops::version()))
 }
 
+/// The OpenAPI document, as shipped in `api/openapi.yaml`.
+pub const OPENAPI_YAML: &str = include_str!("../../../../api/openapi.yaml");
+
+/// `GET /api/openapi.yaml`.
+///
+/// # Errors
+/// None in practice; the signature is the handler's.
+pub fn openapi(_: &Ctx<'_>) -> Result<Response, ApiError> {
+    Ok(Response::with_body(200, "application/yaml", OPENAPI_YAML.as_bytes().to_vec()))
+}
+
 /// Any path no component route matched.
 ///
 /// # Errors

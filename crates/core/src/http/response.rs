@@ -33,6 +33,12 @@ impl Response {
         Self { status, headers: vec![("content-type".into(), "application/json".into())], body }
     }
 
+    /// A response with any body and content type.
+    #[must_use]
+    pub fn with_body(status: u16, content_type: &str, body: Vec<u8>) -> Self {
+        Self { status, headers: vec![("content-type".into(), content_type.into())], body }
+    }
+
     /// 200 `{"data": ...}`.
     #[must_use]
     pub fn data<T: Serialize + ?Sized>(data: &T) -> Self {

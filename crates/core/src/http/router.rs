@@ -72,6 +72,11 @@ impl<H> Router<H> {
         self.route("GET", pattern, handler)
     }
 
+    /// Every `(method, pattern)`, in the order added.
+    pub fn routes(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        self.routes.iter().map(|r| (r.method, r.pattern))
+    }
+
     /// Routes `method` and `path`.
     #[must_use]
     pub fn at(&self, method: &str, path: &str) -> RouteMatch<'_, H> {
