@@ -17,6 +17,7 @@ build: build-components
 	cargo build --target $(WASM) --release -p probe
 
 build-components:
+	@command -v rustup >/dev/null && rustup target list --installed | grep -qx $(WASM) || rustup target add $(WASM)
 	cargo build --target $(WASM) --release $(COMPONENT_FLAGS)
 
 fmt-check:

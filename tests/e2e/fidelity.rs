@@ -54,6 +54,25 @@ async fn column_types_read_as_spin_reads_them() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ranges_and_intervals_read_and_bind() {
+    let app = probe(&[]).await;
+    let read =
+        query(&app, "select '[1,5)'::int4range, '[1.5,2.5]'::numrange, '1 day 02:00:00'::interval", json!([])).await;
+    assert_eq!(
+        read["ok"]["rows"][0],
+        json!([{"range_int32": [[1, true], [5, false]]}, {"range_decimal": [["1.5", true], ["2.5", true]]},
+               {"interval": [7_200_000_000_i64, 1, 0]}])
+    );
+    let bound = query(
+        &app,
+        "select jsonb_build_array($1::int4range::text, $2::numrange::text, $3::interval::text)",
+        json!([{"range_int32": [[1, true], [3, true]]}, {"range_decimal": [["0.5", false], null]}, {"interval": [1_000_000, 2, 1]}]),
+    )
+    .await;
+    assert_eq!(bound["ok"]["rows"][0][0], json!({"jsonb": ["[1,4)", "(0.5,)", "1 mon 2 days 00:00:01"]}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reading_a_timestamptz_column_fails_the_whole_query() {
     let app = probe(&[]).await;
     let result = query(&app, "select now() as t", json!([])).await;

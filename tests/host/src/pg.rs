@@ -358,6 +358,11 @@ fn read_value(row: &Row, i: usize) -> anyhow::Result<DbValue> {
             Ok(DbValue::ArrayDecimal(v.into_iter().map(|d| d.map(|d| d.to_string())).collect()))
         }),
         Type::TEXT_ARRAY | Type::VARCHAR_ARRAY | Type::BPCHAR_ARRAY => get(row, i, |v| Ok(DbValue::ArrayStr(v))),
+        Type::NUM_RANGE => get(row, i, |v: postgres_range::Range<RangeDecimal>| {
+            let (lower, upper) = range_to_wit(&v);
+            let text = |b: Option<(RangeDecimal, RangeBoundKind)>| b.map(|(d, k)| (d.0.to_string(), k));
+            Ok(DbValue::RangeDecimal((text(lower), text(upper))))
+        }),
         Type::INTERVAL => get(row, i, |v: Interval| Ok(DbValue::Interval(v.0))),
         _ => get(row, i, |v: Raw| Ok(DbValue::Unsupported(v.0))),
     }
@@ -432,7 +437,19 @@ fn to_sql(value: &ParameterValue) -> anyhow::Result<Box<dyn ToSql + Send + Sync>
         }
         ParameterValue::RangeInt32(r) => Box::new(range_from_wit(r)),
         ParameterValue::RangeInt64(r) => Box::new(range_from_wit(r)),
-        ParameterValue::RangeDecimal(_) => anyhow::bail!("numeric ranges are not supported by this test host"),
+        ParameterValue::RangeDecimal((lower, upper)) => {
+            let parse =
+                |b: &Option<(String, RangeBoundKind)>| -> anyhow::Result<Option<(RangeDecimal, RangeBoundKind)>> {
+                    b.as_ref()
+                        .map(|(d, k)| {
+                            let d = rust_decimal::Decimal::from_str_exact(d)
+                                .with_context(|| format!("invalid decimal {d}"))?;
+                            Ok((RangeDecimal(d), *k))
+                        })
+                        .transpose()
+                };
+            Box::new(range_from_wit(&(parse(lower)?, parse(upper)?)))
+        }
         ParameterValue::ArrayInt32(v) => Box::new(v.clone()),
         ParameterValue::ArrayInt64(v) => Box::new(v.clone()),
         ParameterValue::ArrayDecimal(v) => Box::new(
@@ -444,6 +461,41 @@ fn to_sql(value: &ParameterValue) -> anyhow::Result<Box<dyn ToSql + Send + Sync>
         ParameterValue::Interval(v) => Box::new(Interval(*v)),
         ParameterValue::DbNull => Box::new(AnyNull),
     })
+}
+
+/// A `numeric` range bound. Numeric ranges are continuous, so normalising a bound changes
+/// nothing (as for Spin's own wrapper).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+struct RangeDecimal(rust_decimal::Decimal);
+
+impl postgres_range::Normalizable for RangeDecimal {
+    fn normalize<S: postgres_range::BoundSided>(
+        bound: postgres_range::RangeBound<S, Self>,
+    ) -> postgres_range::RangeBound<S, Self> {
+        bound
+    }
+}
+
+impl<'a> FromSql<'a> for RangeDecimal {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        rust_decimal::Decimal::from_sql(ty, raw).map(Self)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        <rust_decimal::Decimal as FromSql>::accepts(ty)
+    }
+}
+
+impl ToSql for RangeDecimal {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        self.0.to_sql(ty, out)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        <rust_decimal::Decimal as ToSql>::accepts(ty)
+    }
+
+    to_sql_checked!();
 }
 
 /// `db-null`: binds to a parameter of any type.

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
-use spin_sdk::pg4::{Connection, DbValue, ParameterValue, PgError, QueryError};
+use spin_sdk::pg4::{Connection, DbValue, Interval, ParameterValue, PgError, QueryError, RangeBoundKind};
 
 /// A parameter as the tests write it: `{"int32": 1}`, `{"str": "x"}`, `"null"`.
 #[derive(Deserialize)]
@@ -24,6 +24,19 @@ enum Param {
     Datetime((i32, u8, u8, u8, u8, u8, u32)),
     Timestamp(i64),
     ArrayStr(Vec<Option<String>>),
+    /// `[[lower, inclusive], [upper, inclusive]]`, either bound may be null.
+    RangeInt32((Option<(i32, bool)>, Option<(i32, bool)>)),
+    RangeDecimal((Option<(String, bool)>, Option<(String, bool)>)),
+    /// `[micros, days, months]`.
+    Interval((i64, i32, i32)),
+}
+
+fn kind(inclusive: bool) -> RangeBoundKind {
+    if inclusive { RangeBoundKind::Inclusive } else { RangeBoundKind::Exclusive }
+}
+
+fn inclusive(kind: &RangeBoundKind) -> bool {
+    matches!(kind, RangeBoundKind::Inclusive)
 }
 
 impl From<Param> for ParameterValue {
@@ -40,6 +53,11 @@ impl From<Param> for ParameterValue {
             Param::Datetime(v) => Self::Datetime(v),
             Param::Timestamp(v) => Self::Timestamp(v),
             Param::ArrayStr(v) => Self::ArrayStr(v),
+            Param::RangeInt32((l, u)) => Self::RangeInt32((l.map(|(v, i)| (v, kind(i))), u.map(|(v, i)| (v, kind(i))))),
+            Param::RangeDecimal((l, u)) => {
+                Self::RangeDecimal((l.map(|(v, i)| (v, kind(i))), u.map(|(v, i)| (v, kind(i)))))
+            }
+            Param::Interval((micros, days, months)) => Self::Interval(Interval { micros, days, months }),
         }
     }
 }
@@ -145,6 +163,11 @@ fn value_json(v: &DbValue) -> Value {
         DbValue::Decimal(s) => json!({ "decimal": s }),
         DbValue::Datetime(t) => json!({ "datetime": [t.0, t.1, t.2, t.3, t.4, t.5, t.6] }),
         DbValue::ArrayStr(a) => json!({ "array_str": a }),
+        DbValue::RangeInt32((l, u)) => json!({ "range_int32": [
+            l.as_ref().map(|(v, k)| json!([v, inclusive(k)])), u.as_ref().map(|(v, k)| json!([v, inclusive(k)]))] }),
+        DbValue::RangeDecimal((l, u)) => json!({ "range_decimal": [
+            l.as_ref().map(|(v, k)| json!([v, inclusive(k)])), u.as_ref().map(|(v, k)| json!([v, inclusive(k)]))] }),
+        DbValue::Interval(i) => json!({ "interval": [i.micros, i.days, i.months] }),
         DbValue::DbNull => json!({ "db_null": null }),
         DbValue::Unsupported(b) => json!({ "unsupported": b.len() }),
         other => json!({ "other": format!("{other:?}") }),
