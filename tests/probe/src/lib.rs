@@ -9,6 +9,9 @@ use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
 use spin_sdk::pg4::{Connection, DbValue, Interval, ParameterValue, PgError, QueryError, RangeBoundKind};
 
+/// A range bound as the tests write it: `[value, inclusive]`, or `null` for unbounded.
+type Bound<T> = Option<(T, bool)>;
+
 /// A parameter as the tests write it: `{"int32": 1}`, `{"str": "x"}`, `"null"`.
 #[derive(Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -25,8 +28,8 @@ enum Param {
     Timestamp(i64),
     ArrayStr(Vec<Option<String>>),
     /// `[[lower, inclusive], [upper, inclusive]]`, either bound may be null.
-    RangeInt32((Option<(i32, bool)>, Option<(i32, bool)>)),
-    RangeDecimal((Option<(String, bool)>, Option<(String, bool)>)),
+    RangeInt32((Bound<i32>, Bound<i32>)),
+    RangeDecimal((Bound<String>, Bound<String>)),
     /// `[micros, days, months]`.
     Interval((i64, i32, i32)),
 }
