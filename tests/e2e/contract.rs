@@ -82,7 +82,10 @@ async fn the_served_document_is_the_shipped_file() {
     let response = app.get("/api/openapi.yaml").await;
     assert_eq!(response.status, 200);
     assert_eq!(response.header("content-type"), Some("application/yaml"));
-    assert_eq!(response.text(), document().0);
+    assert!(
+        response.text() == document().0,
+        "the served document differs from api/openapi.yaml: rebuild the components (make build)"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

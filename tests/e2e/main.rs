@@ -4,6 +4,7 @@
 mod catalog;
 mod contract;
 mod fidelity;
+mod identity;
 mod operations;
 mod scheduler;
 mod support;

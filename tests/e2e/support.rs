@@ -55,7 +55,7 @@ fn template() -> &'static str {
     })
 }
 
-fn unique() -> String {
+pub fn unique() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
 }
 
@@ -203,5 +203,49 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
+    }
+}
+
+/// The `jwt_secret` every test app gets.
+pub const JWT_SECRET: &str = "test-secret-not-for-production-0123456789";
+
+impl TestApp {
+    /// Creates an account directly in the database (argon2id hash made natively); answers its id.
+    pub fn create_user(&self, email: &str, password: &str, role: &str) -> uuid::Uuid {
+        let hash = statuspage_core::auth::password::hash(password).expect("hash");
+        let id = uuid::Uuid::new_v4();
+        self.db.exec(&format!(
+            "insert into users (id, email, name, password_hash, role) values ('{id}', '{email}', 'Test', '{hash}', '{role}')"
+        ));
+        id
+    }
+
+    /// Signs in; answers `data` of the 200 (`{user, tokens}`).
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        let response =
+            self.post_json("/api/v1/auth/login", &serde_json::json!({"email": email, "password": password})).await;
+        assert_eq!(response.status, 200, "login {email}: {}", response.text());
+        response.json()["data"].clone()
+    }
+
+    /// A fresh account of `role` and its access token.
+    pub async fn token_for(&self, role: &str) -> (uuid::Uuid, String) {
+        let email = format!("{role}-{}@example.com", unique());
+        let id = self.create_user(&email, "password-123", role);
+        let data = self.login(&email, "password-123").await;
+        (id, data["tokens"]["access_token"].as_str().expect("access token").to_owned())
+    }
+
+    /// `method path` with a bearer token and an optional JSON body.
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> TestResponse {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.request(method, path);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        self.send(request).await
     }
 }

@@ -1,8 +1,11 @@
 //! The request pipeline every HTTP component shares: request id, body limit, routing, the one
 //! error mapping, the schema safety net, and the access log.
 
+use std::cell::OnceCell;
 use std::time::Instant;
 
+use crate::audit::{self, Actor, Change};
+use crate::auth::{self, Action, Principal, ratelimit};
 use crate::db::Db;
 use crate::http::{ApiError, MAX_BODY_BYTES, Params, Request, Response, RouteMatch, Router, request_id};
 use crate::log::AccessLog;
@@ -45,6 +48,9 @@ pub struct Ctx<'a> {
     pub request_id: &'a str,
     /// Database and variables.
     pub env: &'a dyn Env,
+    /// The client's address, when known.
+    pub client_ip: Option<&'a str>,
+    principal: &'a OnceCell<Option<Principal>>,
 }
 
 impl std::fmt::Debug for Ctx<'_> {
@@ -66,6 +72,51 @@ impl Ctx<'_> {
     #[must_use]
     pub fn param(&self, name: &str) -> &str {
         self.params.get(name).unwrap_or_default()
+    }
+
+    /// The caller, authenticated once per request (and counted against its rate limit);
+    /// `None` without credentials.
+    ///
+    /// # Errors
+    /// 401 for bad credentials; 429 past the per-principal limit.
+    pub fn principal(&self) -> Result<Option<&Principal>, ApiError> {
+        if let Some(known) = self.principal.get() {
+            return Ok(known.as_ref());
+        }
+        let found = auth::authenticate(self.env, self.request)?;
+        if let Some(principal) = &found {
+            ratelimit::check(self.db()?, ratelimit::API_PER_PRINCIPAL, &principal.subject())?;
+        }
+        Ok(self.principal.get_or_init(|| found).as_ref())
+    }
+
+    /// The caller, who must be allowed to perform `action`: 401 without (valid) credentials,
+    /// then 403 when the role or key scope does not allow it. Handlers call this before they
+    /// look at the body, so the order of checks is 401, 403, 400.
+    ///
+    /// # Errors
+    /// 401, 403, 429.
+    pub fn require(&self, action: Action) -> Result<&Principal, ApiError> {
+        let principal = self.principal()?.ok_or_else(|| {
+            ApiError::Unauthorized("sign in, or send an API key, as `Authorization: Bearer <token>`".into())
+        })?;
+        auth::authorize(principal, action).map_err(|denied| ApiError::Forbidden(denied.0))?;
+        Ok(principal)
+    }
+
+    /// The actor to record for the caller (anonymous without credentials).
+    #[must_use]
+    pub fn actor(&self) -> Actor {
+        self.principal.get().and_then(Option::as_ref).map_or_else(Actor::anonymous, Actor::from)
+    }
+
+    /// Records a mutation in the audit log, on `db` (inside the mutation's transaction).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn audit(&self, db: &dyn Db, actor: &Actor, change: Change<'_>) -> Result<(), ApiError> {
+        audit::record(db, actor, self.request_id, self.client_ip, change)?;
+        Ok(())
     }
 }
 
@@ -120,14 +171,49 @@ fn route<'r>(
     }
     match router.at(&request.method, &request.path) {
         RouteMatch::Found { handler, params, pattern } => {
-            let ctx = Ctx { request, params: &params, request_id, env };
-            (pattern, handler(&ctx))
+            let client_ip = client_ip(env, request);
+            let principal = OnceCell::new();
+            let ctx = Ctx {
+                request,
+                params: &params,
+                request_id,
+                env,
+                client_ip: client_ip.as_deref(),
+                principal: &principal,
+            };
+            let limited = if is_write(&request.method) {
+                let subject = client_ip.as_deref().unwrap_or("unknown");
+                env.db().and_then(|db| ratelimit::check(db, ratelimit::API_WRITES_PER_IP, subject))
+            } else {
+                Ok(())
+            };
+            (pattern, limited.and_then(|()| handler(&ctx)))
         }
         RouteMatch::MethodNotAllowed(allowed) => {
             (&request.path, Err(ApiError::MethodNotAllowed { method: request.method.clone(), allowed }))
         }
         RouteMatch::NotFound => (&request.path, Err(ApiError::NotFound(format!("no route for {}", request.path)))),
     }
+}
+
+fn is_write(method: &str) -> bool {
+    !matches!(method, "GET" | "HEAD" | "OPTIONS")
+}
+
+/// The client's address: the first `X-Forwarded-For` entry when `trust_proxy_headers` is
+/// `true` (behind a proxy that sets it), else the connection's address Spin reports in
+/// `spin-client-addr` (`ip:port`).
+fn client_ip(env: &dyn Env, request: &Request) -> Option<String> {
+    let trust_proxy = env.variable("trust_proxy_headers").ok().flatten().is_some_and(|v| v == "true");
+    if trust_proxy
+        && let Some(first) = request.header("x-forwarded-for").and_then(|v| v.split(',').next())
+        && !first.trim().is_empty()
+    {
+        return Some(first.trim().to_owned());
+    }
+    let addr = request.header("spin-client-addr")?;
+    let ip = addr.parse::<std::net::SocketAddr>().map(|a| a.ip().to_string()).unwrap_or_else(|_| addr.to_owned());
+    Some(ip)
 }
 
 /// The safety net for a deploy whose schema is behind the code (the readiness probe normally

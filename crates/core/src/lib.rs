@@ -8,6 +8,8 @@
 //! - [`migrate`]: embedded SQL migrations, applied safely by whichever instance comes first.
 //! - [`repo`]: every SQL statement, one function each.
 //! - [`domain`]: values with invariants and API shapes.
+//! - [`auth`]: principals, the authorization policy, passwords, tokens, TOTP, rate limits.
+//! - [`audit`]: the audit log every mutation writes to.
 //! - [`scheduler`], [`ops`], [`log`], [`time`].
 //!
 //! With the `spin` feature, [`spin_http`] adapts spin-sdk requests and provides the Spin [`app::Env`].
@@ -16,6 +18,8 @@
 
 pub mod api;
 pub mod app;
+pub mod audit;
+pub mod auth;
 pub mod db;
 pub mod domain;
 pub mod http;

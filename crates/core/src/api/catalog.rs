@@ -10,7 +10,10 @@ use crate::repo::services::{self, ServiceFilter};
 /// # Errors
 /// 400 listing every bad query parameter; 503 when the database is down.
 pub fn list_services(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    let (page, filter) = collect_errors(Page::from_request(ctx.request), service_filter(ctx.request))?;
+    let mut errors = Vec::new();
+    let page = Page::collect(ctx.request, &mut errors);
+    let filter = service_filter(ctx.request, &mut errors);
+    let (Some(page), true) = (page, errors.is_empty()) else { return Err(ApiError::Validation(errors)) };
     let found = services::list_services(ctx.db()?, &filter, page)?;
     Ok(Response::list(&found.items, page.meta(found.total)))
 }
@@ -26,8 +29,7 @@ pub fn get_service(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         .ok_or_else(|| ApiError::NotFound(format!("no service has the slug {slug:?}")))
 }
 
-fn service_filter(request: &Request) -> Result<ServiceFilter, ApiError> {
-    let mut errors = Vec::new();
+fn service_filter(request: &Request, errors: &mut Vec<FieldError>) -> ServiceFilter {
     let mut filter = ServiceFilter::default();
     if let Some(raw) = request.query_param("group_id") {
         match uuid::Uuid::parse_str(raw) {
@@ -47,19 +49,7 @@ fn service_filter(request: &Request) -> Result<ServiceFilter, ApiError> {
         Some(_) => errors.push(FieldError::new("include_archived", "must be true or false")),
     }
     filter.text = request.query_param("q").map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
-    if errors.is_empty() { Ok(filter) } else { Err(ApiError::Validation(errors)) }
-}
-
-/// Both results, or one 400 listing the field errors of both.
-fn collect_errors<A, B>(a: Result<A, ApiError>, b: Result<B, ApiError>) -> Result<(A, B), ApiError> {
-    match (a, b) {
-        (Ok(a), Ok(b)) => Ok((a, b)),
-        (Err(ApiError::Validation(mut x)), Err(ApiError::Validation(y))) => {
-            x.extend(y);
-            Err(ApiError::Validation(x))
-        }
-        (Err(e), _) | (_, Err(e)) => Err(e),
-    }
+    filter
 }
 
 #[cfg(test)]
@@ -67,7 +57,10 @@ mod tests {
     use super::*;
 
     fn filter(query: &str) -> Result<ServiceFilter, ApiError> {
-        service_filter(&Request::new("GET", &format!("/api/v1/services?{query}"), vec![], vec![]))
+        let mut errors = Vec::new();
+        let filter =
+            service_filter(&Request::new("GET", &format!("/api/v1/services?{query}"), vec![], vec![]), &mut errors);
+        if errors.is_empty() { Ok(filter) } else { Err(ApiError::Validation(errors)) }
     }
 
     #[test]

@@ -1,5 +1,10 @@
 //! HTTP handlers, one module per API area. Components only list them in a router.
 
+pub mod account;
+pub mod api_keys;
+pub mod audit_log;
+pub mod auth;
 pub mod catalog;
 pub mod ops;
 pub mod routes;
+pub mod users;

@@ -1,14 +1,39 @@
 //! Each component's route table. A component serves exactly its table; keeping the tables here
 //! lets one test hold them against `api/openapi.yaml` in both directions.
 
-use super::{catalog, ops};
+use super::{account, api_keys, audit_log, auth, catalog, ops, users};
 use crate::app::Handler;
 use crate::http::Router;
 
-/// `auth`: identity and access (SPEC §3); its routes arrive with that feature.
+/// `auth`: identity and access (SPEC §3).
 #[must_use]
 pub fn auth() -> Router<Handler> {
-    Router::new()
+    Router::<Handler>::new()
+        .route("POST", "/api/v1/auth/register", auth::register)
+        .route("POST", "/api/v1/auth/login", auth::login)
+        .route("POST", "/api/v1/auth/login/2fa", auth::login_second_step)
+        .route("POST", "/api/v1/auth/refresh", auth::refresh)
+        .route("POST", "/api/v1/auth/logout", auth::logout)
+        .route("POST", "/api/v1/auth/forgot-password", auth::forgot_password)
+        .route("POST", "/api/v1/auth/reset-password", auth::reset_password)
+        .route("POST", "/api/v1/auth/2fa/enroll", account::enroll)
+        .route("POST", "/api/v1/auth/2fa/confirm", account::confirm)
+        .route("POST", "/api/v1/auth/2fa/disable", account::disable)
+        .get("/api/v1/me", account::get_me)
+        .route("PATCH", "/api/v1/me", account::update_me)
+        .route("PUT", "/api/v1/me/password", account::change_password)
+        .get("/api/v1/users", users::list)
+        .route("POST", "/api/v1/users", users::create)
+        .get("/api/v1/users/:id", users::get)
+        .route("PATCH", "/api/v1/users/:id", users::update)
+        .route("POST", "/api/v1/users/:id/deactivate", users::deactivate)
+        .route("POST", "/api/v1/users/:id/reactivate", users::reactivate)
+        .route("POST", "/api/v1/users/:id/reset-password", users::reset_password)
+        .get("/api/v1/api-keys", api_keys::list)
+        .route("POST", "/api/v1/api-keys", api_keys::create)
+        .get("/api/v1/api-keys/:id", api_keys::get)
+        .route("DELETE", "/api/v1/api-keys/:id", api_keys::revoke)
+        .get("/api/v1/audit-log", audit_log::list)
 }
 
 /// `catalog`: services and groups (SPEC §4).

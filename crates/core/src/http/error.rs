@@ -67,6 +67,14 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// 429 `rate_limited`, with `Retry-After` and `RateLimit-*` headers.
+    #[error("too many requests; retry in {retry_after} s")]
+    TooManyRequests {
+        /// Seconds until the window resets.
+        retry_after: u64,
+        /// Requests allowed per window.
+        limit: u32,
+    },
     /// 503 `unavailable`: a dependency is down.
     #[error("{message}")]
     Unavailable {
@@ -103,6 +111,7 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => 405,
             Self::Conflict { .. } => 409,
             Self::PayloadTooLarge { .. } => 413,
+            Self::TooManyRequests { .. } => 429,
             Self::Unavailable { .. } | Self::SchemaBehind => 503,
             Self::Internal(_) => 500,
         }
@@ -119,6 +128,7 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::TooManyRequests { .. } => "rate_limited",
             Self::Unavailable { .. } | Self::SchemaBehind => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -158,6 +168,13 @@ impl ApiError {
                 response = response.with_header("retry-after", seconds.to_string());
             }
             Self::SchemaBehind => response = response.with_header("retry-after", "1"),
+            Self::TooManyRequests { retry_after, limit } => {
+                response = response
+                    .with_header("retry-after", retry_after.to_string())
+                    .with_header("ratelimit-limit", limit.to_string())
+                    .with_header("ratelimit-remaining", "0")
+                    .with_header("ratelimit-reset", retry_after.to_string());
+            }
             _ => {}
         }
         response
@@ -170,6 +187,7 @@ pub const CONFLICT_CONSTRAINTS: &[(&str, &str, &str)] = &[
     ("services_slug_key", "slug_taken", "a service with this slug already exists"),
     ("groups_slug_key", "slug_taken", "a group with this slug already exists"),
     ("users_email_key", "email_taken", "an account with this e-mail address already exists"),
+    ("api_keys_prefix_key", "conflict", "an API key with this prefix already exists; retry"),
 ];
 
 impl From<DbError> for ApiError {
@@ -213,6 +231,7 @@ mod tests {
             (ApiError::MethodNotAllowed { method: "PUT".into(), allowed: vec!["GET"] }, 405, "method_not_allowed"),
             (ApiError::Conflict { code: "slug_taken", message: "x".into() }, 409, "slug_taken"),
             (ApiError::PayloadTooLarge { limit: 1 }, 413, "payload_too_large"),
+            (ApiError::TooManyRequests { retry_after: 3, limit: 10 }, 429, "rate_limited"),
             (ApiError::Unavailable { message: "x".into(), retry_after: None, cause: None }, 503, "unavailable"),
             (ApiError::SchemaBehind, 503, "unavailable"),
             (ApiError::Internal("boom".into()), 500, "internal"),

@@ -1,6 +1,7 @@
 //! HTTP, platform-neutral: requests, responses and envelopes, the error model, routing, request
 //! ids, pagination. Components convert to and from the Spin SDK types in [`crate::spin_http`].
 
+mod body;
 mod error;
 mod page;
 mod request;
@@ -8,6 +9,7 @@ mod request_id;
 mod response;
 mod router;
 
+pub use body::{Body, present};
 pub use error::{ApiError, CONFLICT_CONSTRAINTS, FieldError};
 pub use page::Page;
 pub use request::{MAX_BODY_BYTES, Request};

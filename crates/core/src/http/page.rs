@@ -33,6 +33,19 @@ impl Page {
         if errors.is_empty() { Ok(Self { page, per_page }) } else { Err(ApiError::Validation(errors)) }
     }
 
+    /// Reads the page like [`Page::from_request`], adding its field errors to `errors` (for
+    /// handlers that report them together with their own filters' errors).
+    pub fn collect(request: &Request, errors: &mut Vec<FieldError>) -> Option<Self> {
+        match Self::from_request(request) {
+            Ok(page) => Some(page),
+            Err(ApiError::Validation(fields)) => {
+                errors.extend(fields);
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
     /// `LIMIT` for SQL (`int8`).
     #[must_use]
     pub fn limit(self) -> i64 {

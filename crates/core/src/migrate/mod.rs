@@ -28,11 +28,10 @@ pub struct Migration {
 }
 
 /// Every migration, in order. A test checks that this list matches `migrations/`.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_foundation",
-    sql: include_str!("../../../../migrations/0001_foundation.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "0001_foundation", sql: include_str!("../../../../migrations/0001_foundation.sql") },
+    Migration { version: 2, name: "0002_identity", sql: include_str!("../../../../migrations/0002_identity.sql") },
+];
 
 /// The development seed (SPEC §3 accounts and a demo catalog), applied when `dev_seed=true`.
 pub const DEV_SEED: &str = include_str!("../../../../migrations/dev_seed.sql");

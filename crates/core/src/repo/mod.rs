@@ -1,4 +1,9 @@
-//! Repositories: every SQL statement of the product, one function per statement.
+//! Repositories: every SQL statement of the product, one function each.
 
+pub mod api_keys;
+pub mod audit;
+pub mod outbox;
 pub mod scheduler;
 pub mod services;
+pub mod sessions;
+pub mod users;

@@ -1,0 +1,198 @@
+//! `/api/v1/me`, `/api/v1/me/password`, `/api/v1/auth/2fa/*`: a person's own account.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::auth::{check_name, now_unix};
+use crate::app::Ctx;
+use crate::audit::Change;
+use crate::auth::{Action, Principal, Role, password, tokens, totp};
+use crate::db::transaction;
+use crate::domain::{Email, User};
+use crate::http::{ApiError, Body, Response, present};
+use crate::repo::{sessions, users};
+
+/// The signed-in person: id and session family.
+fn me(ctx: &Ctx<'_>) -> Result<(Uuid, Option<Uuid>), ApiError> {
+    match ctx.require(Action::ManageOwnAccount)? {
+        Principal::User { id, session, .. } => Ok((*id, *session)),
+        Principal::ApiKey { .. } => Err(ApiError::Forbidden("API keys have no account".into())),
+    }
+}
+
+fn load(ctx: &Ctx<'_>, id: Uuid) -> Result<User, ApiError> {
+    users::find_user(ctx.db()?, id)?.ok_or_else(|| ApiError::Unauthorized("the account no longer exists".into()))
+}
+
+/// `GET /api/v1/me`.
+///
+/// # Errors
+/// 401, 403 for API keys.
+pub fn get_me(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let (id, _) = me(ctx)?;
+    Ok(Response::data(&load(ctx, id)?))
+}
+
+/// `PATCH /api/v1/me`: `{name?, email?}`.
+///
+/// # Errors
+/// 400; 401; 409 `email_taken`.
+pub fn update_me(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let (id, _) = me(ctx)?;
+    let mut body = Body::parse(ctx.request)?;
+    let name = body.optional_str("name").and_then(|n| body.check("name", check_name(&n)));
+    let email = body.optional_str("email").and_then(|e| body.check("email", Email::parse(&e)));
+    for field in ["role", "is_active"] {
+        if body.has(field) {
+            body.error(field, "cannot be changed here");
+        }
+    }
+    body.finish()?;
+    let db = ctx.db()?;
+    let user = transaction(db, |db| {
+        let before = load(ctx, id)?;
+        let after = users::update_user(db, id, name.as_deref(), email.as_ref().map(Email::as_str), None)?
+            .ok_or_else(|| ApiError::NotFound("the account no longer exists".into()))?;
+        ctx.audit(db, &ctx.actor(), Change::new("user.update", "user", id).before(&before).after(&after))?;
+        Ok::<_, ApiError>(after)
+    })?;
+    Ok(Response::data(&user))
+}
+
+/// `PUT /api/v1/me/password`: `{current_password, new_password}` → 204; every other session of
+/// the account is revoked.
+///
+/// # Errors
+/// 400 (also for a wrong current password); 401.
+pub fn change_password(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let (id, session) = me(ctx)?;
+    let mut body = Body::parse(ctx.request)?;
+    let current = body.required_str("current_password");
+    let new = body
+        .required_str("new_password")
+        .and_then(|p| body.check("new_password", password::check_policy(&p).map(|()| p)));
+    body.finish()?;
+    let db = ctx.db()?;
+    let credentials = users::find_credentials(db, id)?.ok_or_else(|| ApiError::Unauthorized("no account".into()))?;
+    if !password::verify(&present(current)?, Some(&credentials.password_hash)) {
+        return Err(ApiError::invalid("current_password", "is not the current password"));
+    }
+    let hash = password::hash(&present(new)?).map_err(ApiError::Internal)?;
+    transaction(db, |db| {
+        users::set_password(db, id, &hash)?;
+        let revoked = sessions::revoke_user_sessions(db, id, session)?;
+        ctx.audit(
+            db,
+            &ctx.actor(),
+            Change::new("user.password_change", "user", id).after(json!({ "revoked_sessions": revoked })),
+        )?;
+        Ok::<_, ApiError>(())
+    })?;
+    Ok(Response::no_content())
+}
+
+/// `POST /api/v1/auth/2fa/enroll`: a new TOTP secret and its `otpauth://` URI; 2FA turns on
+/// only when a code from it is confirmed.
+///
+/// # Errors
+/// 401; 409 `two_factor_enabled`.
+pub fn enroll(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let (id, _) = me(ctx)?;
+    let user = load(ctx, id)?;
+    if user.totp_enabled {
+        return Err(ApiError::Conflict {
+            code: "two_factor_enabled",
+            message: "two-factor is already on; disable it first".into(),
+        });
+    }
+    let secret = totp::new_secret().map_err(ApiError::Internal)?;
+    let uri = totp::otpauth_uri(&secret, &user.email).map_err(ApiError::Internal)?;
+    let db = ctx.db()?;
+    transaction(db, |db| {
+        users::set_pending_totp(db, id, &secret)?;
+        ctx.audit(db, &ctx.actor(), Change::new("user.2fa_enroll", "user", id))?;
+        Ok::<_, ApiError>(())
+    })?;
+    Ok(Response::data(&json!({ "secret": secret, "otpauth_uri": uri })))
+}
+
+/// `POST /api/v1/auth/2fa/confirm`: `{code}` from the enrolled secret → 2FA on, and ten
+/// single-use recovery codes (shown once).
+///
+/// # Errors
+/// 400 for a wrong code; 401; 409 `two_factor_not_pending`.
+pub fn confirm(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let (id, _) = me(ctx)?;
+    let mut body = Body::parse(ctx.request)?;
+    let code = body.required_str("code");
+    body.finish()?;
+    let db = ctx.db()?;
+    let credentials = users::find_credentials(db, id)?.ok_or_else(|| ApiError::Unauthorized("no account".into()))?;
+    let secret = match (&credentials.totp_secret, credentials.user.totp_enabled) {
+        (Some(secret), false) => secret.clone(),
+        _ => {
+            return Err(ApiError::Conflict {
+                code: "two_factor_not_pending",
+                message: "start with POST /api/v1/auth/2fa/enroll".into(),
+            });
+        }
+    };
+    let step = totp::verify(&secret, &present(code)?, u64::try_from(now_unix()).unwrap_or_default())
+        .and_then(|s| i64::try_from(s).ok())
+        .ok_or_else(|| ApiError::invalid("code", "is not the current code of the enrolled secret"))?;
+    let codes = totp::recovery_codes().map_err(ApiError::Internal)?;
+    let hashes: Vec<String> = codes.iter().map(|c| tokens::hash_secret(c)).collect();
+    transaction(db, |db| {
+        users::use_totp_step(db, id, step)?;
+        users::set_totp_enabled(db, id, true)?;
+        users::replace_recovery_codes(db, id, &hashes)?;
+        ctx.audit(db, &ctx.actor(), Change::new("user.2fa_enable", "user", id))?;
+        Ok::<_, ApiError>(())
+    })?;
+    Ok(Response::data(&json!({ "totp_enabled": true, "recovery_codes": codes })))
+}
+
+/// `POST /api/v1/auth/2fa/disable`: `{password, code}` (a TOTP or recovery code) → 204.
+///
+/// # Errors
+/// 400 for a wrong password or code; 401; 403 for admins while 2FA is mandatory for them;
+/// 409 when 2FA is off.
+pub fn disable(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let (id, _) = me(ctx)?;
+    let mut body = Body::parse(ctx.request)?;
+    let password = body.required_str("password");
+    let code = body.required_str("code");
+    body.finish()?;
+    let db = ctx.db()?;
+    let credentials = users::find_credentials(db, id)?.ok_or_else(|| ApiError::Unauthorized("no account".into()))?;
+    if !credentials.user.totp_enabled {
+        return Err(ApiError::Conflict { code: "two_factor_disabled", message: "two-factor is not on".into() });
+    }
+    if credentials.user.role == Role::Admin && ctx.env.variable("require_2fa_for_admins")?.is_some_and(|v| v == "true")
+    {
+        return Err(ApiError::Forbidden("two-factor is mandatory for admins on this server".into()));
+    }
+    if !password::verify(&present(password)?, Some(&credentials.password_hash)) {
+        return Err(ApiError::invalid("password", "is not the current password"));
+    }
+    let code = present(code)?;
+    let step = credentials
+        .totp_secret
+        .as_deref()
+        .and_then(|s| totp::verify(s, &code, u64::try_from(now_unix()).unwrap_or_default()))
+        .and_then(|s| i64::try_from(s).ok());
+    transaction(db, |db| {
+        let accepted = match step {
+            Some(step) => users::use_totp_step(db, id, step)?,
+            None => users::use_recovery_code(db, id, &tokens::hash_secret(&totp::normalise_recovery_code(&code)))?,
+        };
+        if !accepted {
+            return Err(ApiError::invalid("code", "is wrong or was already used"));
+        }
+        users::set_totp_enabled(db, id, false)?;
+        users::replace_recovery_codes(db, id, &[])?;
+        ctx.audit(db, &ctx.actor(), Change::new("user.2fa_disable", "user", id))?;
+        Ok(())
+    })?;
+    Ok(Response::no_content())
+}

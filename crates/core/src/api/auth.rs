@@ -1,0 +1,360 @@
+//! `/api/v1/auth/*`: registration, sign-in (with the TOTP second step), token refresh with
+//! rotation and reuse detection, logout, forgotten passwords (SPEC §3).
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::app::Ctx;
+use crate::audit::{Actor, Change};
+use crate::auth::{Principal, Role, password, ratelimit, tokens, totp};
+use crate::db::{Db, transaction};
+use crate::domain::{Email, User};
+use crate::http::{ApiError, Body, Response, present};
+use crate::repo::{outbox, sessions, users};
+
+/// How long the second sign-in step may take.
+const MFA_TTL_SECS: i32 = 300;
+/// Wrong codes allowed per second-step challenge.
+const MFA_MAX_ATTEMPTS: i32 = 5;
+/// How long a reset link works (SPEC: 1 h).
+const RESET_TTL_SECS: i32 = 3600;
+const PURPOSE_RESET: &str = "password_reset";
+const PURPOSE_MFA: &str = "mfa_login";
+/// Longest display name.
+pub(crate) const MAX_NAME_CHARS: usize = 200;
+
+pub(crate) fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn jwt_secret(ctx: &Ctx<'_>) -> Result<String, ApiError> {
+    ctx.env.variable("jwt_secret")?.ok_or_else(|| ApiError::Internal("the jwt_secret variable is empty".into()))
+}
+
+pub(crate) fn client_ip(ctx: &Ctx<'_>) -> String {
+    ctx.client_ip.unwrap_or("unknown").to_owned()
+}
+
+/// Starts a session family for `user` and answers its tokens.
+pub(crate) fn start_session(ctx: &Ctx<'_>, db: &dyn Db, user: &User) -> Result<Value, ApiError> {
+    let family = Uuid::new_v4();
+    let refresh = tokens::random_secret(32).map_err(ApiError::Internal)?;
+    sessions::create_session(db, user.id, family, &tokens::hash_secret(&refresh))?;
+    token_pair(ctx, user, family, &refresh)
+}
+
+fn token_pair(ctx: &Ctx<'_>, user: &User, family: Uuid, refresh: &str) -> Result<Value, ApiError> {
+    let access = tokens::issue_access(&jwt_secret(ctx)?, user.id, user.role, family, now_unix())
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(json!({
+        "access_token": access,
+        "refresh_token": refresh,
+        "token_type": "Bearer",
+        "expires_in": tokens::ACCESS_TTL_SECS,
+    }))
+}
+
+/// A display name: trimmed, at most 200 characters.
+pub(crate) fn check_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.chars().count() > MAX_NAME_CHARS {
+        Err(format!("must be at most {MAX_NAME_CHARS} characters"))
+    } else {
+        Ok(name.to_owned())
+    }
+}
+
+/// `POST /api/v1/auth/register`: creates a `user` account (unless `registration_enabled` is
+/// `false`). 201 with the account.
+///
+/// # Errors
+/// 403 when registration is off; 400; 409 `email_taken`; 429.
+pub fn register(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    if ctx.env.variable("registration_enabled")?.is_some_and(|v| v == "false") {
+        return Err(ApiError::Forbidden("registration is turned off on this server".into()));
+    }
+    let db = ctx.db()?;
+    ratelimit::check(db, ratelimit::REGISTER_PER_IP, &client_ip(ctx))?;
+    let mut body = Body::parse(ctx.request)?;
+    let email = body.required_str("email").and_then(|e| body.check("email", Email::parse(&e)));
+    let password =
+        body.required_str("password").and_then(|p| body.check("password", password::check_policy(&p).map(|()| p)));
+    let name = body.optional_str("name").and_then(|n| body.check("name", check_name(&n)));
+    body.finish()?;
+    let (email, password) = (present(email)?, present(password)?);
+    let hash = password::hash(&password).map_err(ApiError::Internal)?;
+    let user = transaction(db, |db| {
+        let user = users::insert_user(db, email.as_str(), name.as_deref().unwrap_or_default(), &hash, Role::User)?;
+        ctx.audit(db, &Actor::user(user.id, &user.email), Change::new("user.register", "user", user.id).after(&user))?;
+        Ok::<_, ApiError>(user)
+    })?;
+    Ok(Response::created(&user))
+}
+
+/// `POST /api/v1/auth/login`: `{email, password}` → `{user, tokens}`, or `{mfa_required,
+/// mfa_token}` when the account has 2FA. Unknown e-mail and wrong password answer the same 401
+/// after the same argon2 work.
+///
+/// # Errors
+/// 400; 401; 429 per address and per account.
+pub fn login(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let db = ctx.db()?;
+    ratelimit::check(db, ratelimit::LOGIN_PER_IP, &client_ip(ctx))?;
+    let mut body = Body::parse(ctx.request)?;
+    let email = body.required_str("email");
+    let password = body.required_str("password");
+    body.finish()?;
+    let (email, password) = (present(email)?.trim().to_lowercase(), present(password)?);
+    ratelimit::check(db, ratelimit::LOGIN_PER_ACCOUNT, &email)?;
+    let found =
+        if password.len() <= password::MAX_BYTES { users::find_credentials_by_email(db, &email)? } else { None };
+    let valid = password::verify(&password, found.as_ref().map(|c| c.password_hash.as_str()));
+    let credentials = match found {
+        Some(c) if valid => c,
+        _ => return Err(ApiError::Unauthorized("invalid e-mail or password".into())),
+    };
+    if !credentials.user.is_active {
+        return Err(ApiError::Unauthorized("the account is deactivated".into()));
+    }
+    if credentials.user.totp_enabled {
+        let challenge = tokens::random_secret(32).map_err(ApiError::Internal)?;
+        sessions::create_one_time(
+            db,
+            credentials.user.id,
+            PURPOSE_MFA,
+            &tokens::hash_secret(&challenge),
+            MFA_TTL_SECS,
+        )?;
+        return Ok(Response::data(
+            &json!({ "mfa_required": true, "mfa_token": challenge, "expires_in": MFA_TTL_SECS }),
+        ));
+    }
+    signed_in(ctx, db, &credentials.user, "password")
+}
+
+fn signed_in(ctx: &Ctx<'_>, db: &dyn Db, user: &User, method: &str) -> Result<Response, ApiError> {
+    let tokens = transaction(db, |db| {
+        users::touch_login(db, user.id)?;
+        let tokens = start_session(ctx, db, user)?;
+        ctx.audit(
+            db,
+            &Actor::user(user.id, &user.email),
+            Change::new("session.login", "user", user.id).after(json!({ "method": method })),
+        )?;
+        Ok::<_, ApiError>(tokens)
+    })?;
+    let two_factor_required = user.role == Role::Admin
+        && !user.totp_enabled
+        && ctx.env.variable("require_2fa_for_admins")?.is_some_and(|v| v == "true");
+    let mut data = json!({ "user": user, "tokens": tokens });
+    if two_factor_required {
+        data["two_factor_enrollment_required"] = json!(true);
+    }
+    Ok(Response::data(&data))
+}
+
+enum Factor {
+    Totp(i64),
+    RecoveryCode(String),
+}
+
+/// `POST /api/v1/auth/login/2fa`: `{mfa_token, code}` or `{mfa_token, recovery_code}` →
+/// `{user, tokens}`. Each TOTP step and each recovery code works once; a challenge dies after
+/// five wrong codes or five minutes.
+///
+/// # Errors
+/// 400; 401.
+pub fn login_second_step(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let db = ctx.db()?;
+    let mut body = Body::parse(ctx.request)?;
+    let challenge = body.required_str("mfa_token");
+    let code = body.optional_str("code");
+    let recovery = body.optional_str("recovery_code");
+    if code.is_none() && recovery.is_none() {
+        body.error("code", "is required (or give a recovery_code)");
+    }
+    body.finish()?;
+    let challenge =
+        sessions::find_one_time(db, PURPOSE_MFA, &tokens::hash_secret(&present(challenge)?))?.ok_or_else(|| {
+            ApiError::Unauthorized("the sign-in challenge is invalid or has expired; sign in again".into())
+        })?;
+    let credentials = users::find_credentials(db, challenge.user_id)?
+        .filter(|c| c.user.is_active && c.user.totp_enabled)
+        .ok_or_else(|| ApiError::Unauthorized("the sign-in challenge is no longer valid".into()))?;
+    let factor = match (code, recovery) {
+        (Some(code), _) => credentials
+            .totp_secret
+            .as_deref()
+            .and_then(|secret| totp::verify(secret, &code, u64::try_from(now_unix()).unwrap_or_default()))
+            .and_then(|step| i64::try_from(step).ok())
+            .map(Factor::Totp),
+        (None, Some(recovery)) => {
+            Some(Factor::RecoveryCode(tokens::hash_secret(&totp::normalise_recovery_code(&recovery))))
+        }
+        (None, None) => None,
+    };
+    let user = credentials.user;
+    let accepted = transaction(db, |db| {
+        let factor_ok = match &factor {
+            Some(Factor::Totp(step)) => users::use_totp_step(db, user.id, *step)?,
+            Some(Factor::RecoveryCode(hash)) => users::use_recovery_code(db, user.id, hash)?,
+            None => false,
+        };
+        Ok::<_, ApiError>(factor_ok && sessions::spend_one_time(db, challenge.id)?)
+    })?;
+    if !accepted {
+        sessions::fail_one_time(db, challenge.id, MFA_MAX_ATTEMPTS)?;
+        return Err(ApiError::Unauthorized("the code is wrong or was already used".into()));
+    }
+    let method = if matches!(factor, Some(Factor::Totp(_))) { "totp" } else { "recovery_code" };
+    signed_in(ctx, db, &user, method)
+}
+
+/// `POST /api/v1/auth/refresh`: `{refresh_token}` → `{user, tokens}` with a new refresh token;
+/// the presented one is spent. Presenting a spent token again revokes its whole family.
+///
+/// # Errors
+/// 400; 401.
+pub fn refresh(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let db = ctx.db()?;
+    let mut body = Body::parse(ctx.request)?;
+    let presented = body.required_str("refresh_token");
+    body.finish()?;
+    let fresh = tokens::random_secret(32).map_err(ApiError::Internal)?;
+    match sessions::rotate(db, &tokens::hash_secret(&present(presented)?), &tokens::hash_secret(&fresh))? {
+        sessions::Rotation::Rotated { user_id, family_id } => {
+            let user = users::find_user(db, user_id)?.filter(|u| u.is_active);
+            let Some(user) = user else {
+                sessions::revoke_family(db, family_id)?;
+                return Err(ApiError::Unauthorized("the account is deactivated".into()));
+            };
+            let tokens = token_pair(ctx, &user, family_id, &fresh)?;
+            Ok(Response::data(&json!({ "user": user, "tokens": tokens })))
+        }
+        sessions::Rotation::Reused { user_id, family_id } => {
+            transaction(db, |db| {
+                let revoked = sessions::revoke_family(db, family_id)?;
+                ctx.audit(
+                    db,
+                    &Actor { kind: "user", id: Some(user_id), label: String::new() },
+                    Change::new("session.reuse_detected", "session", family_id)
+                        .after(json!({ "revoked_tokens": revoked })),
+                )?;
+                Ok::<_, ApiError>(())
+            })?;
+            Err(ApiError::Unauthorized(
+                "this refresh token was already used; the session is revoked, sign in again".into(),
+            ))
+        }
+        sessions::Rotation::Dead | sessions::Rotation::Unknown => {
+            Err(ApiError::Unauthorized("the refresh token is invalid, expired or revoked".into()))
+        }
+    }
+}
+
+/// `POST /api/v1/auth/logout`: revokes the session of the access token presented (or of the
+/// `refresh_token` in the body). 204.
+///
+/// # Errors
+/// 401 without a session to revoke.
+pub fn logout(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let db = ctx.db()?;
+    let family = match ctx.principal()? {
+        Some(Principal::User { session: Some(family), .. }) => Some(*family),
+        _ => None,
+    };
+    let family = match family {
+        Some(family) => family,
+        None => {
+            let mut body = Body::parse(ctx.request)?;
+            let presented = body.required_str("refresh_token");
+            body.finish()?;
+            sessions::family_of(db, &tokens::hash_secret(&present(presented)?))?
+                .ok_or_else(|| ApiError::Unauthorized("no session to sign out of".into()))?
+        }
+    };
+    transaction(db, |db| {
+        sessions::revoke_family(db, family)?;
+        ctx.audit(db, &ctx.actor(), Change::new("session.logout", "session", family))?;
+        Ok::<_, ApiError>(())
+    })?;
+    Ok(Response::no_content())
+}
+
+/// Queues a password-reset e-mail for `user` (replacing older links).
+pub(crate) fn queue_reset(ctx: &Ctx<'_>, db: &dyn Db, user: &User) -> Result<(), ApiError> {
+    let token = tokens::random_secret(32).map_err(ApiError::Internal)?;
+    sessions::expire_one_time(db, user.id, PURPOSE_RESET)?;
+    sessions::create_one_time(db, user.id, PURPOSE_RESET, &tokens::hash_secret(&token), RESET_TTL_SECS)?;
+    let base = ctx.env.variable("base_url")?.unwrap_or_default();
+    let link = format!("{}/reset-password?token={token}", base.trim_end_matches('/'));
+    outbox::queue_email(
+        db,
+        "password_reset",
+        &user.email,
+        json!({ "name": user.name, "reset_url": link, "token": token, "expires_in_minutes": RESET_TTL_SECS / 60 }),
+    )?;
+    Ok(())
+}
+
+/// `POST /api/v1/auth/forgot-password`: `{email}` → 202 whether or not the account exists (no
+/// enumeration); when it does, a single-use link valid for an hour is queued for e-mail.
+///
+/// # Errors
+/// 400; 429 per address and per account.
+pub fn forgot_password(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let db = ctx.db()?;
+    ratelimit::check(db, ratelimit::RESET_PER_IP, &client_ip(ctx))?;
+    let mut body = Body::parse(ctx.request)?;
+    let email = body.required_str("email").and_then(|e| body.check("email", Email::parse(&e)));
+    body.finish()?;
+    let email = present(email)?;
+    ratelimit::check(db, ratelimit::RESET_PER_ACCOUNT, email.as_str())?;
+    if let Some(credentials) = users::find_credentials_by_email(db, email.as_str())?.filter(|c| c.user.is_active) {
+        let user = credentials.user;
+        transaction(db, |db| {
+            queue_reset(ctx, db, &user)?;
+            ctx.audit(db, &Actor::anonymous(), Change::new("user.password_reset_requested", "user", user.id))?;
+            Ok::<_, ApiError>(())
+        })?;
+    }
+    Ok(Response::json(
+        202,
+        &json!({ "data": { "message": "if the address belongs to an account, a reset link is on its way" } }),
+    ))
+}
+
+/// `POST /api/v1/auth/reset-password`: `{token, new_password}` → 204; the token is spent and
+/// every session of the account is revoked.
+///
+/// # Errors
+/// 400 (`invalid_token` for an unknown, used or expired token); 429.
+pub fn reset_password(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let db = ctx.db()?;
+    ratelimit::check(db, ratelimit::RESET_PER_IP, &client_ip(ctx))?;
+    let mut body = Body::parse(ctx.request)?;
+    let token = body.required_str("token");
+    let new_password = body
+        .required_str("new_password")
+        .and_then(|p| body.check("new_password", password::check_policy(&p).map(|()| p)));
+    body.finish()?;
+    let invalid =
+        || ApiError::BadRequest { code: "invalid_token", message: "the reset link is invalid, used or expired".into() };
+    let token =
+        sessions::find_one_time(db, PURPOSE_RESET, &tokens::hash_secret(&present(token)?))?.ok_or_else(invalid)?;
+    let hash = password::hash(&present(new_password)?).map_err(ApiError::Internal)?;
+    transaction(db, |db| {
+        if !sessions::spend_one_time(db, token.id)? {
+            return Err(invalid());
+        }
+        users::set_password(db, token.user_id, &hash)?;
+        let revoked = sessions::revoke_user_sessions(db, token.user_id, None)?;
+        ctx.audit(
+            db,
+            &Actor { kind: "user", id: Some(token.user_id), label: String::new() },
+            Change::new("user.password_reset", "user", token.user_id).after(json!({ "revoked_sessions": revoked })),
+        )?;
+        Ok(())
+    })?;
+    Ok(Response::no_content())
+}

@@ -1,0 +1,200 @@
+//! `/api/v1/users/*`: account management for admins.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::auth::{check_name, queue_reset};
+use crate::app::Ctx;
+use crate::audit::Change;
+use crate::auth::{Action, Principal, Role, password};
+use crate::db::transaction;
+use crate::domain::{Email, User};
+use crate::http::{ApiError, Body, FieldError, Page, Response, present};
+use crate::repo::{sessions, users};
+
+/// A UUID path parameter.
+///
+/// # Errors
+/// 400 `invalid_id`.
+pub(crate) fn path_id(ctx: &Ctx<'_>, name: &str) -> Result<Uuid, ApiError> {
+    let raw = ctx.param(name);
+    Uuid::parse_str(raw).map_err(|_| ApiError::BadRequest {
+        code: "invalid_id",
+        message: format!("{name} must be a UUID, not {raw:?}"),
+    })
+}
+
+fn admin_id(ctx: &Ctx<'_>) -> Result<Uuid, ApiError> {
+    match ctx.require(Action::ManageUsers)? {
+        Principal::User { id, .. } => Ok(*id),
+        Principal::ApiKey { .. } => Err(ApiError::Forbidden("API keys cannot manage accounts".into())),
+    }
+}
+
+fn find(ctx: &Ctx<'_>, id: Uuid) -> Result<User, ApiError> {
+    users::find_user(ctx.db()?, id)?.ok_or_else(|| ApiError::NotFound(format!("no user has id {id}")))
+}
+
+/// `GET /api/v1/users`: `role`, `active`, `page`, `per_page`.
+///
+/// # Errors
+/// 401, 403, 400.
+pub fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    admin_id(ctx)?;
+    let mut errors = Vec::new();
+    let page = Page::collect(ctx.request, &mut errors);
+    let role = ctx
+        .request
+        .query_param("role")
+        .and_then(|r| Role::parse(r).map_err(|m| errors.push(FieldError::new("role", m))).ok());
+    let active = match ctx.request.query_param("active") {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(_) => {
+            errors.push(FieldError::new("active", "must be true or false"));
+            None
+        }
+    };
+    let (Some(page), true) = (page, errors.is_empty()) else { return Err(ApiError::Validation(errors)) };
+    let found = users::list_users(ctx.db()?, role, active, page)?;
+    Ok(Response::list(&found.items, page.meta(found.total)))
+}
+
+/// `POST /api/v1/users`: `{email, password, name?, role?}` → 201.
+///
+/// # Errors
+/// 401, 403, 400, 409 `email_taken`.
+pub fn create(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    admin_id(ctx)?;
+    let mut body = Body::parse(ctx.request)?;
+    let email = body.required_str("email").and_then(|e| body.check("email", Email::parse(&e)));
+    let password =
+        body.required_str("password").and_then(|p| body.check("password", password::check_policy(&p).map(|()| p)));
+    let name = body.optional_str("name").and_then(|n| body.check("name", check_name(&n)));
+    let role = body.optional_str("role").and_then(|r| body.check("role", Role::parse(&r)));
+    body.finish()?;
+    let (email, password) = (present(email)?, present(password)?);
+    let hash = password::hash(&password).map_err(ApiError::Internal)?;
+    let db = ctx.db()?;
+    let user = transaction(db, |db| {
+        let user = users::insert_user(
+            db,
+            email.as_str(),
+            name.as_deref().unwrap_or_default(),
+            &hash,
+            role.unwrap_or(Role::User),
+        )?;
+        ctx.audit(db, &ctx.actor(), Change::new("user.create", "user", user.id).after(&user))?;
+        Ok::<_, ApiError>(user)
+    })?;
+    Ok(Response::created(&user))
+}
+
+/// `GET /api/v1/users/{id}`.
+///
+/// # Errors
+/// 401, 403, 400 `invalid_id`, 404.
+pub fn get(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    admin_id(ctx)?;
+    Ok(Response::data(&find(ctx, path_id(ctx, "id")?)?))
+}
+
+/// `PATCH /api/v1/users/{id}`: `{name?, email?, role?}`. An admin cannot lower their own role.
+///
+/// # Errors
+/// 401, 403, 400, 404, 409 (`cannot_demote_self`, `email_taken`).
+pub fn update(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let me = admin_id(ctx)?;
+    let id = path_id(ctx, "id")?;
+    let mut body = Body::parse(ctx.request)?;
+    let name = body.optional_str("name").and_then(|n| body.check("name", check_name(&n)));
+    let email = body.optional_str("email").and_then(|e| body.check("email", Email::parse(&e)));
+    let role = body.optional_str("role").and_then(|r| body.check("role", Role::parse(&r)));
+    body.finish()?;
+    if id == me && role.is_some_and(|r| r != Role::Admin) {
+        return Err(ApiError::Conflict {
+            code: "cannot_demote_self",
+            message: "admins cannot lower their own role".into(),
+        });
+    }
+    let db = ctx.db()?;
+    let user = transaction(db, |db| {
+        let before = find(ctx, id)?;
+        let after = users::update_user(db, id, name.as_deref(), email.as_ref().map(Email::as_str), role)?
+            .ok_or_else(|| ApiError::NotFound(format!("no user has id {id}")))?;
+        ctx.audit(db, &ctx.actor(), Change::new("user.update", "user", id).before(&before).after(&after))?;
+        Ok::<_, ApiError>(after)
+    })?;
+    Ok(Response::data(&user))
+}
+
+fn set_active(ctx: &Ctx<'_>, active: bool) -> Result<Response, ApiError> {
+    let me = admin_id(ctx)?;
+    let id = path_id(ctx, "id")?;
+    if id == me && !active {
+        return Err(ApiError::Conflict {
+            code: "cannot_deactivate_self",
+            message: "admins cannot deactivate themselves".into(),
+        });
+    }
+    let db = ctx.db()?;
+    let user = transaction(db, |db| {
+        let before = find(ctx, id)?;
+        let after =
+            users::set_active(db, id, active)?.ok_or_else(|| ApiError::NotFound(format!("no user has id {id}")))?;
+        let revoked = if active { 0 } else { sessions::revoke_user_sessions(db, id, None)? };
+        let action = if active { "user.reactivate" } else { "user.deactivate" };
+        ctx.audit(
+            db,
+            &ctx.actor(),
+            Change::new(action, "user", id)
+                .before(&before)
+                .after(json!({ "user": after, "revoked_sessions": revoked })),
+        )?;
+        Ok::<_, ApiError>(after)
+    })?;
+    Ok(Response::data(&user))
+}
+
+/// `POST /api/v1/users/{id}/deactivate`: signs the account out everywhere.
+///
+/// # Errors
+/// 401, 403, 400, 404, 409 `cannot_deactivate_self`.
+pub fn deactivate(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    set_active(ctx, false)
+}
+
+/// `POST /api/v1/users/{id}/reactivate`.
+///
+/// # Errors
+/// 401, 403, 400, 404.
+pub fn reactivate(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    set_active(ctx, true)
+}
+
+/// `POST /api/v1/users/{id}/reset-password`: revokes the account's sessions and e-mails it a
+/// reset link (queued in the outbox). 202.
+///
+/// # Errors
+/// 401, 403, 400, 404.
+pub fn reset_password(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    admin_id(ctx)?;
+    let id = path_id(ctx, "id")?;
+    let db = ctx.db()?;
+    transaction(db, |db| {
+        let user = find(ctx, id)?;
+        let revoked = sessions::revoke_user_sessions(db, id, None)?;
+        queue_reset(ctx, db, &user)?;
+        ctx.audit(
+            db,
+            &ctx.actor(),
+            Change::new("user.password_reset_sent", "user", id).after(json!({ "revoked_sessions": revoked })),
+        )?;
+        Ok::<_, ApiError>(())
+    })?;
+    Ok(Response::json(
+        202,
+        &json!({ "data": { "message": "a reset link was queued for the account's e-mail address" } }),
+    ))
+}

@@ -1,0 +1,83 @@
+//! Accounts (SPEC §3).
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Role;
+
+/// An account as the API shows it (never its secrets).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Id.
+    pub id: Uuid,
+    /// Lower-case e-mail, unique.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Whether it may sign in.
+    pub is_active: bool,
+    /// Whether TOTP two-factor is on.
+    pub totp_enabled: bool,
+    /// RFC 3339 UTC.
+    pub last_login_at: Option<String>,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    /// RFC 3339 UTC.
+    pub updated_at: String,
+}
+
+/// A normalised e-mail address: trimmed, lower case, one `@` with text on both sides and a dot
+/// in the domain, no spaces, at most 254 bytes. (Deliverability is proven by the e-mails
+/// themselves, not by a pattern.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// Parses and normalises.
+    ///
+    /// # Errors
+    /// A message for the field error.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let email = raw.trim().to_lowercase();
+        let valid = email.len() <= 254
+            && !email.chars().any(char::is_whitespace)
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            });
+        if valid { Ok(Self(email)) } else { Err("must be an e-mail address".into()) }
+    }
+
+    /// The address.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_normalise_and_obvious_garbage_is_refused() {
+        assert_eq!(Email::parse("  Admin@Example.COM ").map(|e| e.0), Ok("admin@example.com".into()));
+        for bad in [
+            "",
+            "admin",
+            "@example.com",
+            "a@b",
+            "a b@example.com",
+            "a@@example.com",
+            "a@example.",
+            &format!("{}@x.io", "a".repeat(260)),
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
