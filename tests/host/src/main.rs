@@ -33,6 +33,9 @@ enum Command {
         /// The URL (`postgres://user@host:port/name?sslmode=disable`).
         #[arg(long, env = "SPIN_VARIABLE_DB_URL")]
         url: String,
+        /// Drop it first if it exists (benchmarks start from a fresh database).
+        #[arg(long)]
+        recreate: bool,
     },
 }
 
@@ -40,7 +43,7 @@ enum Command {
 async fn main() -> Result<()> {
     let args = Args::parse();
     match args.command {
-        Some(Command::CreateDatabase { url }) => create_database(&url).await,
+        Some(Command::CreateDatabase { url, recreate }) => create_database(&url, recreate).await,
         None => serve(args.listen, &args.manifest).await,
     }
 }
@@ -60,18 +63,21 @@ async fn serve(listen: SocketAddr, manifest: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-async fn create_database(url: &str) -> Result<()> {
+async fn create_database(url: &str, recreate: bool) -> Result<()> {
     let config: tokio_postgres::Config = url.parse().context("parsing the database URL")?;
     let name = config.get_dbname().context("the database URL names no database")?.to_owned();
     let mut admin = config.clone();
     admin.dbname("postgres");
     let (client, connection) = admin.connect(tokio_postgres::NoTls).await.context("connecting to the server")?;
     tokio::spawn(connection);
+    let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+    if recreate {
+        client.batch_execute(&format!("drop database if exists {quoted} with (force)")).await?;
+    }
     let exists = client.query_opt("select 1 from pg_database where datname = $1", &[&name]).await?.is_some();
     if exists {
         eprintln!("database {name} exists");
     } else {
-        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
         client.batch_execute(&format!("create database {quoted}")).await?;
         eprintln!("created database {name}");
     }

@@ -3,7 +3,7 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::auth::{check_name, now_unix};
+use super::auth::{Factor, check_name};
 use crate::app::Ctx;
 use crate::audit::Change;
 use crate::auth::{Action, Principal, Role, password, tokens, totp};
@@ -137,8 +137,7 @@ pub fn confirm(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             });
         }
     };
-    let step = totp::verify(&secret, &present(code)?, u64::try_from(now_unix()).unwrap_or_default())
-        .and_then(|s| i64::try_from(s).ok())
+    let step = totp::verify_now(&secret, &present(code)?)
         .ok_or_else(|| ApiError::invalid("code", "is not the current code of the enrolled secret"))?;
     let codes = totp::recovery_codes().map_err(ApiError::Internal)?;
     let hashes: Vec<String> = codes.iter().map(|c| tokens::hash_secret(c)).collect();
@@ -175,18 +174,9 @@ pub fn disable(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     if !password::verify(&present(password)?, Some(&credentials.password_hash)) {
         return Err(ApiError::invalid("password", "is not the current password"));
     }
-    let code = present(code)?;
-    let step = credentials
-        .totp_secret
-        .as_deref()
-        .and_then(|s| totp::verify(s, &code, u64::try_from(now_unix()).unwrap_or_default()))
-        .and_then(|s| i64::try_from(s).ok());
+    let factor = Factor::totp_or_recovery(credentials.totp_secret.as_deref(), &present(code)?);
     transaction(db, |db| {
-        let accepted = match step {
-            Some(step) => users::use_totp_step(db, id, step)?,
-            None => users::use_recovery_code(db, id, &tokens::hash_secret(&totp::normalise_recovery_code(&code)))?,
-        };
-        if !accepted {
+        if !factor.spend(db, id)? {
             return Err(ApiError::invalid("code", "is wrong or was already used"));
         }
         users::set_totp_enabled(db, id, false)?;

@@ -153,9 +153,31 @@ fn signed_in(ctx: &Ctx<'_>, db: &dyn Db, user: &User, method: &str) -> Result<Re
     Ok(Response::data(&data))
 }
 
-enum Factor {
+/// A second factor presented: a verified TOTP step, or a recovery code (by hash).
+pub(crate) enum Factor {
     Totp(i64),
     RecoveryCode(String),
+}
+
+impl Factor {
+    /// A recovery code as typed.
+    pub(crate) fn recovery(code: &str) -> Self {
+        Self::RecoveryCode(tokens::hash_secret(&totp::normalise_recovery_code(code)))
+    }
+
+    /// `code` as a TOTP code when it verifies against `secret`, else as a recovery code.
+    pub(crate) fn totp_or_recovery(secret: Option<&str>, code: &str) -> Self {
+        secret.and_then(|s| totp::verify_now(s, code)).map_or_else(|| Self::recovery(code), Self::Totp)
+    }
+
+    /// Spends the factor for `user` (each TOTP step and recovery code works once); answers
+    /// whether it was accepted.
+    pub(crate) fn spend(&self, db: &dyn Db, user: Uuid) -> Result<bool, crate::db::DbError> {
+        match self {
+            Self::Totp(step) => users::use_totp_step(db, user, *step),
+            Self::RecoveryCode(hash) => users::use_recovery_code(db, user, hash),
+        }
+    }
 }
 
 /// `POST /api/v1/auth/login/2fa`: `{mfa_token, code}` or `{mfa_token, recovery_code}` →
@@ -181,23 +203,18 @@ pub fn login_second_step(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let credentials = users::find_credentials(db, challenge.user_id)?
         .filter(|c| c.user.is_active && c.user.totp_enabled)
         .ok_or_else(|| ApiError::Unauthorized("the sign-in challenge is no longer valid".into()))?;
+    // An explicit `code` is only ever a TOTP code: it never falls back to the recovery codes.
     let factor = match (code, recovery) {
-        (Some(code), _) => credentials
-            .totp_secret
-            .as_deref()
-            .and_then(|secret| totp::verify(secret, &code, u64::try_from(now_unix()).unwrap_or_default()))
-            .and_then(|step| i64::try_from(step).ok())
-            .map(Factor::Totp),
-        (None, Some(recovery)) => {
-            Some(Factor::RecoveryCode(tokens::hash_secret(&totp::normalise_recovery_code(&recovery))))
+        (Some(code), _) => {
+            credentials.totp_secret.as_deref().and_then(|s| totp::verify_now(s, &code)).map(Factor::Totp)
         }
+        (None, Some(recovery)) => Some(Factor::recovery(&recovery)),
         (None, None) => None,
     };
     let user = credentials.user;
     let accepted = transaction(db, |db| {
         let factor_ok = match &factor {
-            Some(Factor::Totp(step)) => users::use_totp_step(db, user.id, *step)?,
-            Some(Factor::RecoveryCode(hash)) => users::use_recovery_code(db, user.id, hash)?,
+            Some(factor) => factor.spend(db, user.id)?,
             None => false,
         };
         Ok::<_, ApiError>(factor_ok && sessions::spend_one_time(db, challenge.id)?)
