@@ -644,3 +644,16 @@ async fn bad_input_never_gets_a_5xx() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_changing_requests_are_rate_limited_per_address() {
+    let app = TestApp::spawn().await;
+    for n in 0..120 {
+        let response = app.post_json("/api/v1/auth/logout", &json!({})).await;
+        assert_eq!(response.status, 400, "request {n}");
+    }
+    let limited = app.post_json("/api/v1/auth/logout", &json!({})).await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.header("ratelimit-limit"), Some("120"));
+    assert_eq!(app.get("/api/v1/services").await.status, 200, "reads are not counted");
+}
