@@ -27,3 +27,8 @@ from (values ('website', 'platform'), ('api', 'platform'), ('dashboard', 'platfo
 join services s on s.slug = m.service_slug
 join groups g on g.slug = m.group_slug
 on conflict do nothing;
+
+insert into service_status_log (service_id, from_status, to_status, source, reason)
+select s.id, null, s.status, 'manual', 'created by the development seed'
+from services s
+where not exists (select 1 from service_status_log l where l.service_id = s.id);

@@ -2,6 +2,7 @@
 //! PostgreSQL. Build the components first (`make test` does).
 
 mod catalog;
+mod catalog_writes;
 mod contract;
 mod fidelity;
 mod identity;

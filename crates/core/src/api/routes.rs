@@ -41,7 +41,20 @@ pub fn auth() -> Router<Handler> {
 pub fn catalog() -> Router<Handler> {
     Router::<Handler>::new()
         .get("/api/v1/services", catalog::list_services)
+        .route("POST", "/api/v1/services", catalog::create_service)
         .get("/api/v1/services/:slug", catalog::get_service)
+        .route("PATCH", "/api/v1/services/:slug", catalog::update_service)
+        .route("DELETE", "/api/v1/services/:slug", catalog::archive_service)
+        .route("POST", "/api/v1/services/:slug/restore", catalog::restore_service)
+        .get("/api/v1/services/:slug/tags", catalog::get_tags)
+        .route("PUT", "/api/v1/services/:slug/tags", catalog::put_tags)
+        .get("/api/v1/services/:slug/status-log", catalog::status_log)
+        .get("/api/v1/groups", catalog::list_groups)
+        .route("POST", "/api/v1/groups", catalog::create_group)
+        .get("/api/v1/groups/:slug", catalog::get_group)
+        .route("PATCH", "/api/v1/groups/:slug", catalog::update_group)
+        .route("DELETE", "/api/v1/groups/:slug", catalog::archive_group)
+        .route("POST", "/api/v1/groups/:slug/restore", catalog::restore_group)
 }
 
 /// `events`: incidents, maintenance, templates, incoming webhooks (SPEC §5).

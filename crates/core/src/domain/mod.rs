@@ -1,7 +1,9 @@
 //! Domain types: values with invariants and the shapes the API shows.
 
+mod group;
 mod service;
 mod user;
 
+pub use group::{Group, check_slug};
 pub use service::{Service, ServiceStatus};
 pub use user::{Email, User};

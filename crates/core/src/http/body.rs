@@ -79,6 +79,49 @@ impl Body {
         }
     }
 
+    /// A 32-bit integer field that may be absent.
+    pub fn optional_i32(&mut self, field: &str) -> Option<i32> {
+        match self.map.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) if n.as_i64().and_then(|n| i32::try_from(n).ok()).is_some() => {
+                n.as_i64().and_then(|n| i32::try_from(n).ok())
+            }
+            Some(_) => {
+                self.error(field, "must be a whole number from -2147483648 to 2147483647");
+                None
+            }
+        }
+    }
+
+    /// A list of UUIDs that may be absent.
+    pub fn optional_uuid_list(&mut self, field: &str) -> Option<Vec<uuid::Uuid>> {
+        let list = self.optional_str_list(field)?;
+        let parsed: Result<Vec<uuid::Uuid>, _> = list.iter().map(|s| uuid::Uuid::parse_str(s)).collect();
+        self.check(field, parsed.map_err(|_| "must be an array of UUIDs".to_owned()))
+    }
+
+    /// An object of string values that may be absent.
+    pub fn optional_string_map(&mut self, field: &str) -> Option<Map<String, Value>> {
+        match self.map.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(map)) if map.values().all(Value::is_string) => Some(map.clone()),
+            Some(_) => {
+                self.error(field, "must be an object of string values");
+                None
+            }
+        }
+    }
+
+    /// The whole body as an object of string values (for endpoints whose body is such a map).
+    pub fn as_string_map(&mut self) -> Option<Map<String, Value>> {
+        if self.map.values().all(Value::is_string) {
+            Some(self.map.clone())
+        } else {
+            self.error("", "must be an object of string values");
+            None
+        }
+    }
+
     /// Whether the field is present (even as `null`).
     #[must_use]
     pub fn has(&self, field: &str) -> bool {

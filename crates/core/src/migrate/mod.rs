@@ -31,6 +31,7 @@ pub struct Migration {
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "0001_foundation", sql: include_str!("../../../../migrations/0001_foundation.sql") },
     Migration { version: 2, name: "0002_identity", sql: include_str!("../../../../migrations/0002_identity.sql") },
+    Migration { version: 3, name: "0003_catalog", sql: include_str!("../../../../migrations/0003_catalog.sql") },
 ];
 
 /// The development seed (SPEC §3 accounts and a demo catalog), applied when `dev_seed=true`.

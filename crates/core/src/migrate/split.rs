@@ -141,6 +141,6 @@ mod tests {
             assert!(!statements.is_empty(), "{}", m.name);
             assert!(statements.iter().all(|s| !s.ends_with(';')), "{}", m.name);
         }
-        assert_eq!(split_statements(super::super::DEV_SEED).len(), 4);
+        assert_eq!(split_statements(super::super::DEV_SEED).len(), 5);
     }
 }

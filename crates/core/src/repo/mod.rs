@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod groups;
 pub mod outbox;
 pub mod scheduler;
 pub mod services;
