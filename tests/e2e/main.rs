@@ -4,6 +4,7 @@
 mod catalog;
 mod catalog_writes;
 mod contract;
+mod events;
 mod fidelity;
 mod identity;
 mod operations;

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit_log;
 pub mod auth;
 pub mod catalog;
+pub mod events;
 pub mod ops;
 pub mod routes;
 pub mod users;

@@ -1,7 +1,7 @@
 //! Each component's route table. A component serves exactly its table; keeping the tables here
 //! lets one test hold them against `api/openapi.yaml` in both directions.
 
-use super::{account, api_keys, audit_log, auth, catalog, ops, users};
+use super::{account, api_keys, audit_log, auth, catalog, events, ops, users};
 use crate::app::Handler;
 use crate::http::Router;
 
@@ -60,7 +60,14 @@ pub fn catalog() -> Router<Handler> {
 /// `events`: incidents, maintenance, templates, incoming webhooks (SPEC §5).
 #[must_use]
 pub fn events() -> Router<Handler> {
-    Router::new()
+    Router::<Handler>::new()
+        .get("/api/v1/events", events::list_events)
+        .route("POST", "/api/v1/events", events::create_event)
+        .get("/api/v1/events/:id", events::get_event)
+        .route("DELETE", "/api/v1/events/:id", events::delete_event)
+        .get("/api/v1/events/:id/updates", events::list_updates)
+        .route("POST", "/api/v1/events/:id/updates", events::post_update)
+        .get("/api/v1/events/:id/changes", events::list_changes)
 }
 
 /// `subscriptions`: channels, subscribers, notifications (SPEC §6).

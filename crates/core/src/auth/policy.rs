@@ -22,8 +22,10 @@ pub enum Action {
     WriteCatalog,
     /// Operator-level reads (status logs).
     ReadOperational,
-    /// Incidents, maintenance, templates.
+    /// Declare and update incidents and maintenance.
     WriteEvents,
+    /// Delete closed events, cancel scheduled maintenance, manage templates.
+    AdministerEvents,
 }
 
 struct Rule {
@@ -40,6 +42,7 @@ const fn rule(action: Action) -> Rule {
         Action::WriteCatalog => Rule { min_role: Role::Admin, key_scope: Some(Scope::CatalogWrite) },
         Action::ReadOperational => Rule { min_role: Role::Operator, key_scope: Some(Scope::Read) },
         Action::WriteEvents => Rule { min_role: Role::Operator, key_scope: Some(Scope::EventsWrite) },
+        Action::AdministerEvents => Rule { min_role: Role::Admin, key_scope: Some(Scope::EventsWrite) },
     }
 }
 
@@ -100,6 +103,7 @@ mod tests {
             (WriteCatalog, false, false, true),
             (ReadOperational, false, true, true),
             (WriteEvents, false, true, true),
+            (AdministerEvents, false, false, true),
         ];
         for (action, u, o, a) in table {
             for (role, expected) in [(Role::User, u), (Role::Operator, o), (Role::Admin, a)] {
@@ -136,6 +140,8 @@ mod tests {
             (key(Role::Admin, &[Scope::EventsWrite]), WriteCatalog, false),
             (key(Role::Operator, &[Scope::EventsWrite]), WriteEvents, true),
             (key(Role::User, &[Scope::EventsWrite]), WriteEvents, false),
+            (key(Role::Admin, &[Scope::EventsWrite]), AdministerEvents, true),
+            (key(Role::Operator, &[Scope::EventsWrite]), AdministerEvents, false),
             (key(Role::Operator, &[Scope::Read]), ReadOperational, true),
             (key(Role::Operator, &[]), ReadOperational, false),
             (key(Role::Admin, &[Scope::AuditRead]), ReadAuditLog, true),

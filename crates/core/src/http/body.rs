@@ -79,6 +79,18 @@ impl Body {
         }
     }
 
+    /// An array field that may be absent (its items checked by the caller).
+    pub fn optional_array(&mut self, field: &str) -> Option<Vec<Value>> {
+        match self.map.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(items)) => Some(items.clone()),
+            Some(_) => {
+                self.error(field, "must be an array");
+                None
+            }
+        }
+    }
+
     /// A 32-bit integer field that may be absent.
     pub fn optional_i32(&mut self, field: &str) -> Option<i32> {
         match self.map.get(field) {

@@ -188,6 +188,7 @@ pub const CONFLICT_CONSTRAINTS: &[(&str, &str, &str)] = &[
     ("groups_slug_key", "slug_taken", "a group with this slug already exists"),
     ("users_email_key", "email_taken", "an account with this e-mail address already exists"),
     ("api_keys_prefix_key", "conflict", "an API key with this prefix already exists; retry"),
+    ("templates_slug_key", "slug_taken", "a template with this slug already exists"),
 ];
 
 impl From<DbError> for ApiError {

@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "0001_foundation", sql: include_str!("../../../../migrations/0001_foundation.sql") },
     Migration { version: 2, name: "0002_identity", sql: include_str!("../../../../migrations/0002_identity.sql") },
     Migration { version: 3, name: "0003_catalog", sql: include_str!("../../../../migrations/0003_catalog.sql") },
+    Migration { version: 4, name: "0004_events", sql: include_str!("../../../../migrations/0004_events.sql") },
 ];
 
 /// The development seed (SPEC §3 accounts and a demo catalog), applied when `dev_seed=true`.

@@ -8,12 +8,14 @@ use crate::domain::{Service, ServiceStatus};
 use crate::http::Page;
 
 /// The API shape of the service aliased `s`, built in SQL. `effective_status` and
-/// `has_active_events` equal the stored status / `false` until events exist.
+/// `has_active_events` come from the SQL functions of migration 0004 (the one definition of
+/// derived status).
 macro_rules! service_json {
     () => {
         "jsonb_build_object(
             'id', s.id, 'name', s.name, 'slug', s.slug, 'description', s.description,
-            'status', s.status, 'effective_status', s.status, 'has_active_events', false,
+            'status', s.status, 'effective_status', service_effective_status(s.id, s.status),
+            'has_active_events', service_has_active_events(s.id),
             'group_ids', coalesce((select jsonb_agg(sg.group_id order by g.display_order, g.name)
                                    from service_groups sg join groups g on g.id = sg.group_id
                                    where sg.service_id = s.id and g.archived_at is null), '[]'::jsonb),
@@ -28,7 +30,7 @@ macro_rules! service_json {
 pub struct ServiceFilter {
     /// Only services in this group.
     pub group_id: Option<Uuid>,
-    /// Only services with this status.
+    /// Only services with this effective status.
     pub status: Option<ServiceStatus>,
     /// Include archived services.
     pub include_archived: bool,
@@ -57,7 +59,7 @@ pub fn list_services(db: &dyn Db, filter: &ServiceFilter, page: Page) -> Result<
                  where ($1 or s.archived_at is null)
                    and ($2::uuid is null or exists (select 1 from service_groups sg
                                                    where sg.service_id = s.id and sg.group_id = $2::uuid))
-                   and ($3::text is null or s.status = $3::text)
+                   and ($3::text is null or service_effective_status(s.id, s.status) = $3::text)
                    and ($4::text is null or strpos(lower(s.name || ' ' || s.slug || ' ' || s.description),
                                                    lower($4::text)) > 0))
              select jsonb_build_object(
