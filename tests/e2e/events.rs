@@ -357,3 +357,112 @@ async fn only_closed_events_and_scheduled_maintenance_can_be_deleted_by_admins()
         .await;
     assert_eq!(by_key.status, 201);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_are_validated_when_saved_previewed_and_fill_events() {
+    let f = fixture().await;
+    let bad = f
+        .app
+        .call("POST", "/api/v1/templates", Some(&f.admin), Some(&json!({"slug": "Bad", "type": "outage", "title_template": "{{ nope }} down", "body_template": "{{ cause"})))
+        .await;
+    assert_eq!(details(&bad), ["slug", "type", "title_template", "body_template"]);
+    assert!(bad.text().contains("unknown placeholder {{nope}}"), "{}", bad.text());
+    let operator_write = f.app.call("POST", "/api/v1/templates", Some(&f.operator), Some(&json!({}))).await;
+    assert_eq!(operator_write.status, 403, "templates are written by admins");
+
+    let created = f
+        .app
+        .call("POST", "/api/v1/templates", Some(&f.admin), Some(&json!({"slug": "outage", "type": "incident",
+            "title_template": "{{service_names}} unavailable", "body_template": "Cause: {{ cause }}. Next update: {{eta}}. Since {{started_at}}."})))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let taken = f
+        .app
+        .call(
+            "POST",
+            "/api/v1/templates",
+            Some(&f.admin),
+            Some(&json!({"slug": "outage", "type": "incident", "title_template": "x"})),
+        )
+        .await;
+    assert_eq!(taken.json()["error"]["code"], "slug_taken");
+    assert_eq!(
+        f.app.call("GET", "/api/v1/templates", Some(&f.operator), None).await.json()["meta"]["total"],
+        1,
+        "operators read them"
+    );
+
+    let preview = f
+        .app
+        .call(
+            "POST",
+            "/api/v1/templates/outage/preview",
+            Some(&f.operator),
+            Some(&json!({"variables": {"service_names": "API", "cause": "a bad deploy"}})),
+        )
+        .await;
+    assert_eq!(
+        preview.json()["data"],
+        json!({"title": "API unavailable", "body": "Cause: a bad deploy. Next update: [eta]. Since [started_at].", "missing": ["eta", "started_at"]})
+    );
+
+    let missing = f
+        .app
+        .call("POST", "/api/v1/events", Some(&f.operator), Some(&json!({"template_slug": "outage", "type": "incident", "status": "investigating", "severity": "major",
+            "variables": {"cause": "a bad deploy"}, "affected_services": [{"service_id": f.api, "status": "major_outage"}]})))
+        .await;
+    assert_eq!((missing.status, details(&missing)), (400, vec!["variables.eta".to_owned()]));
+    let wrong = f.app.call("POST", "/api/v1/events", Some(&f.operator), Some(&json!({"template_slug": "outage", "type": "incident", "status": "investigating", "severity": "major", "variables": {"service_names": "x", "colour": "red"}}))).await;
+    assert_eq!(wrong.status, 400);
+    let event = f
+        .open(json!({"template_slug": "outage", "type": "incident", "status": "investigating", "severity": "major",
+                     "started_at": "2026-03-01T10:00:00Z", "variables": {"cause": "a bad deploy", "eta": "30 minutes"},
+                     "affected_services": [{"service_id": f.web, "status": "major_outage"}, {"service_id": f.api, "status": "major_outage"}]}))
+        .await;
+    assert_eq!(event["title"], "API, Web unavailable");
+    assert_eq!(event["description"], "Cause: a bad deploy. Next update: 30 minutes. Since 2026-03-01T10:00:00.000Z.");
+    assert_eq!(event["updates"][0]["message"], event["description"]);
+    let mismatch = f
+        .app
+        .call(
+            "POST",
+            "/api/v1/events",
+            Some(&f.operator),
+            Some(&json!({"template_slug": "outage", "type": "maintenance", "status": "scheduled",
+        "scheduled_start_at": "2027-01-01T00:00:00Z", "scheduled_end_at": "2027-01-01T01:00:00Z"})),
+        )
+        .await;
+    assert_eq!(details(&mismatch), ["type"]);
+    let unknown = f
+        .app
+        .call(
+            "POST",
+            "/api/v1/events",
+            Some(&f.operator),
+            Some(
+                &json!({"template_slug": "ghost", "type": "incident", "status": "investigating", "severity": "minor"}),
+            ),
+        )
+        .await;
+    assert_eq!(details(&unknown), ["template_slug"]);
+
+    let renamed = f
+        .app
+        .call(
+            "PATCH",
+            "/api/v1/templates/outage",
+            Some(&f.admin),
+            Some(&json!({"slug": "api-outage", "title_template": "{{ service_names }} down"})),
+        )
+        .await;
+    assert_eq!(renamed.json()["data"]["slug"], "api-outage");
+    let refused = f
+        .app
+        .call("PATCH", "/api/v1/templates/api-outage", Some(&f.admin), Some(&json!({"body_template": "{{whatever}}"})))
+        .await;
+    assert_eq!(details(&refused), ["body_template"]);
+    assert_eq!(f.app.call("DELETE", "/api/v1/templates/api-outage", Some(&f.admin), None).await.status, 204);
+    assert_eq!(f.app.call("GET", "/api/v1/templates/api-outage", Some(&f.admin), None).await.status, 404);
+    let actions = f.app.db.json("select jsonb_agg(action order by id) from audit_log where entity_type = 'template'");
+    assert_eq!(actions, json!(["template.create", "template.update", "template.delete"]));
+}

@@ -101,7 +101,7 @@ async fn unknown_routes_answer_a_json_404_from_whichever_component_owns_the_pref
     for path in [
         "/nope",
         "/api/v1/nope",
-        "/api/v1/templates",
+        "/api/v1/webhooks/nope",
         "/api/v1/services/api/nope",
         "/api/v1/auth/nope",
         "/api/v2/nope.json",

@@ -11,10 +11,10 @@ use crate::app::Ctx;
 use crate::audit::Change;
 use crate::auth::{Action, Principal};
 use crate::db::{Db, transaction};
-use crate::domain::{EventStatus, EventType, ServiceStatus, Severity};
+use crate::domain::{EventStatus, EventType, ServiceStatus, Severity, template};
 use crate::http::{ApiError, Body, FieldError, Page, Response, present};
 use crate::repo::events::{self, EventFilter, NewEvent};
-use crate::repo::{groups, services};
+use crate::repo::{groups, services, templates};
 
 const MAX_TITLE: usize = 200;
 const MAX_TEXT: usize = 10_000;
@@ -158,7 +158,23 @@ pub fn create_event(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let principal = ctx.require(Action::WriteEvents)?;
     let actor = principal_id(principal);
     let mut body = Body::parse(ctx.request)?;
-    let title = body.required_str("title").and_then(|t| body.check("title", text(MAX_TITLE, &t, true)));
+    let template_slug = body.optional_str("template_slug");
+    let title = if template_slug.is_some() { body.optional_str("title") } else { body.required_str("title") };
+    let title = title.and_then(|t| body.check("title", text(MAX_TITLE, &t, true)));
+    let variables = match body.optional_string_map("variables") {
+        Some(_) if template_slug.is_none() => {
+            body.error("variables", "apply to a template_slug only");
+            BTreeMap::new()
+        }
+        Some(map) => match super::templates::check_variables(&map) {
+            Ok(values) => values,
+            Err((field, message)) => {
+                body.error(&field, message);
+                BTreeMap::new()
+            }
+        },
+        None => BTreeMap::new(),
+    };
     let event_type = body.required_str("type").and_then(|t| body.check("type", EventType::parse(&t)));
     let status = body.required_str("status");
     let status = match (status, event_type) {
@@ -200,26 +216,48 @@ pub fn create_event(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let explicit = affected_list(&mut body, "affected_services", "service_id").unwrap_or_default();
     let by_group = affected_list(&mut body, "affected_groups", "group_id").unwrap_or_default();
     body.finish()?;
-    let (title, event_type, status) = (present(title)?, present(event_type)?, present(status)?);
+    let (event_type, status) = (present(event_type)?, present(status)?);
     let maintenance = event_type == EventType::Maintenance;
-    let new = NewEvent {
-        event_type,
-        status,
-        severity: if maintenance { None } else { severity },
-        title: title.clone(),
-        description: description.clone().unwrap_or_default(),
-        notify_subscribers: notify,
-        scheduled_start_at: window_start.filter(|_| maintenance).map(crate::time::format_rfc3339),
-        scheduled_end_at: window_end.filter(|_| maintenance).map(crate::time::format_rfc3339),
-        auto_transition,
-        created_by: actor,
-    };
+    let severity = if maintenance { None } else { severity };
+    let window = (
+        window_start.filter(|_| maintenance).map(crate::time::format_rfc3339),
+        window_end.filter(|_| maintenance).map(crate::time::format_rfc3339),
+    );
     let at = started_at.unwrap_or_else(now_rfc3339);
-    let first_message = message.or(description).filter(|m| !m.is_empty()).unwrap_or_else(|| title.clone());
     let db = ctx.db()?;
     let event = transaction(db, |db| {
         let affected = resolve_affected(db, &explicit, &by_group, ("affected_services", "affected_groups"))?;
-        let before = events::effective_statuses(db, &affected.keys().copied().collect::<Vec<_>>())?;
+        let ids: Vec<Uuid> = affected.keys().copied().collect();
+        let (title, description) = match &template_slug {
+            None => (present(title.clone())?, description.clone().unwrap_or_default()),
+            Some(slug) => {
+                let derived = BTreeMap::from([
+                    ("service_names".to_owned(), services::service_names(db, &ids)?.join(", ")),
+                    ("status".to_owned(), status.as_str().to_owned()),
+                    ("severity".to_owned(), severity.map(Severity::as_str).unwrap_or_default().to_owned()),
+                    ("started_at".to_owned(), at.clone()),
+                    ("scheduled_start_at".to_owned(), window.0.clone().unwrap_or_default()),
+                    ("scheduled_end_at".to_owned(), window.1.clone().unwrap_or_default()),
+                ]);
+                let (rendered_title, rendered_body) = render_template(db, slug, event_type, &variables, derived)?;
+                (title.clone().unwrap_or(rendered_title), description.clone().unwrap_or(rendered_body))
+            }
+        };
+        let new = NewEvent {
+            event_type,
+            status,
+            severity,
+            title: title.clone(),
+            description: description.clone(),
+            notify_subscribers: notify,
+            scheduled_start_at: window.0.clone(),
+            scheduled_end_at: window.1.clone(),
+            auto_transition,
+            created_by: actor,
+        };
+        let first_message =
+            message.clone().or(Some(description)).filter(|m| !m.is_empty()).unwrap_or_else(|| title.clone());
+        let before = events::effective_statuses(db, &ids)?;
         let id = events::insert_event(db, &new)?;
         if status != EventStatus::Scheduled {
             events::set_event_status(db, id, status, &at)?;
@@ -240,6 +278,37 @@ pub fn create_event(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         Ok::<_, ApiError>(event)
     })?;
     Ok(Response::created(&event))
+}
+
+/// Renders template `slug` for an event of `event_type` with the caller's `variables` and the
+/// values `derived` from the event.
+fn render_template(
+    db: &dyn Db,
+    slug: &str,
+    event_type: EventType,
+    variables: &BTreeMap<String, String>,
+    mut values: BTreeMap<String, String>,
+) -> Result<(String, String), ApiError> {
+    let found = templates::find_template(db, slug)?
+        .ok_or_else(|| ApiError::invalid("template_slug", format!("no template has the slug {slug:?}")))?;
+    if found.event_type != event_type {
+        return Err(ApiError::invalid("type", format!("the template makes {} events", found.event_type.as_str())));
+    }
+    values.extend(variables.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let (title, mut missing) = template::render(&found.title_template, &values);
+    let (body, more) = template::render(&found.body_template, &values);
+    missing.extend(more);
+    missing.dedup();
+    if !missing.is_empty() {
+        let errors = missing
+            .iter()
+            .map(|name| FieldError::new(format!("variables.{name}"), "is required by the template"))
+            .collect();
+        return Err(ApiError::Validation(errors));
+    }
+    let title =
+        text(MAX_TITLE, &title, true).map_err(|m| ApiError::invalid("title", format!("the rendered title {m}")))?;
+    Ok((title, body.trim().to_owned()))
 }
 
 /// `POST /api/v1/events/{id}/updates`: a timeline entry (`message`, optional new `status`,

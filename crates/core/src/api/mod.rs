@@ -8,4 +8,5 @@ pub mod catalog;
 pub mod events;
 pub mod ops;
 pub mod routes;
+pub mod templates;
 pub mod users;

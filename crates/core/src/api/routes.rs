@@ -1,7 +1,7 @@
 //! Each component's route table. A component serves exactly its table; keeping the tables here
 //! lets one test hold them against `api/openapi.yaml` in both directions.
 
-use super::{account, api_keys, audit_log, auth, catalog, events, ops, users};
+use super::{account, api_keys, audit_log, auth, catalog, events, ops, templates, users};
 use crate::app::Handler;
 use crate::http::Router;
 
@@ -68,6 +68,12 @@ pub fn events() -> Router<Handler> {
         .get("/api/v1/events/:id/updates", events::list_updates)
         .route("POST", "/api/v1/events/:id/updates", events::post_update)
         .get("/api/v1/events/:id/changes", events::list_changes)
+        .get("/api/v1/templates", templates::list)
+        .route("POST", "/api/v1/templates", templates::create)
+        .get("/api/v1/templates/:slug", templates::get)
+        .route("PATCH", "/api/v1/templates/:slug", templates::update)
+        .route("DELETE", "/api/v1/templates/:slug", templates::delete)
+        .route("POST", "/api/v1/templates/:slug/preview", templates::preview)
 }
 
 /// `subscriptions`: channels, subscribers, notifications (SPEC §6).

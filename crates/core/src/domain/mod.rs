@@ -3,6 +3,7 @@
 mod event;
 mod group;
 mod service;
+pub mod template;
 mod user;
 
 pub use event::{EventStatus, EventType, Severity};

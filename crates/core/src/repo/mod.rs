@@ -8,4 +8,5 @@ pub mod outbox;
 pub mod scheduler;
 pub mod services;
 pub mod sessions;
+pub mod templates;
 pub mod users;

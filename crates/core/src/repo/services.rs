@@ -272,3 +272,15 @@ pub fn missing_groups(db: &dyn Db, ids: &[Uuid]) -> Result<Vec<Uuid>, DbError> {
 pub fn find_service(db: &dyn Db, id: Uuid) -> Result<Option<Service>, DbError> {
     db.query_as(concat!("select (select ", service_json!(), " from services s where s.id = $1)"), &[id.into()])
 }
+
+/// The names of `ids`, by order then name.
+///
+/// # Errors
+/// Database errors.
+pub fn service_names(db: &dyn Db, ids: &[Uuid]) -> Result<Vec<String>, DbError> {
+    db.query_as(
+        "select coalesce(jsonb_agg(name order by display_order, name), '[]'::jsonb)
+         from services where id = any($1::text[]::uuid[])",
+        &[Param::TextArray(ids.iter().map(Uuid::to_string).collect())],
+    )
+}

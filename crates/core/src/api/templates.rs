@@ -1,0 +1,166 @@
+//! `/api/v1/templates/*`: event templates. Operators read and preview them (they use them to
+//! declare events); admins (or keys with `events:write` and the admin ceiling) write them.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use crate::app::Ctx;
+use crate::audit::Change;
+use crate::auth::Action;
+use crate::db::{Db, transaction};
+use crate::domain::{EventType, check_slug, template};
+use crate::http::{ApiError, Body, Page, Response, present};
+use crate::repo::templates::{self, Template};
+
+const MAX_TITLE_TEMPLATE: usize = 500;
+const MAX_BODY_TEMPLATE: usize = 10_000;
+
+fn template_text(field: &str, max: usize, raw: &str, required: bool) -> Result<String, String> {
+    if required && raw.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    if raw.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    template::placeholders(raw).map(|_| raw.to_owned()).map_err(|e| format!("{field} {e}"))
+}
+
+fn find(db: &dyn Db, slug: &str) -> Result<Template, ApiError> {
+    templates::find_template(db, slug)?.ok_or_else(|| ApiError::NotFound(format!("no template has the slug {slug:?}")))
+}
+
+/// Caller-supplied variables: an object of strings naming supplied placeholders only.
+pub(crate) fn check_variables(map: &Map<String, Value>) -> Result<BTreeMap<String, String>, (String, String)> {
+    let mut values = BTreeMap::new();
+    for (name, value) in map {
+        if !template::is_known(name) {
+            return Err((format!("variables.{name}"), "is not a template placeholder".into()));
+        }
+        if !template::is_supplied(name) {
+            return Err((format!("variables.{name}"), "is filled from the event, not supplied".into()));
+        }
+        values.insert(name.clone(), value.as_str().unwrap_or_default().to_owned());
+    }
+    Ok(values)
+}
+
+/// `GET /api/v1/templates`: operators and admins.
+///
+/// # Errors
+/// 401, 403, 400.
+pub fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    ctx.require(Action::WriteEvents)?;
+    let page = Page::from_request(ctx.request)?;
+    let found = templates::list_templates(ctx.db()?, page)?;
+    Ok(Response::list(&found.items, page.meta(found.total)))
+}
+
+/// `GET /api/v1/templates/{slug}`.
+///
+/// # Errors
+/// 401, 403, 404.
+pub fn get(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    ctx.require(Action::WriteEvents)?;
+    Ok(Response::data(&find(ctx.db()?, ctx.param("slug"))?))
+}
+
+/// `POST /api/v1/templates`: `{slug, type, title_template, body_template?}`; unknown
+/// placeholders are refused here, when the template is saved.
+///
+/// # Errors
+/// 401, 403, 400, 409 `slug_taken`.
+pub fn create(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    ctx.require(Action::AdministerEvents)?;
+    let mut body = Body::parse(ctx.request)?;
+    let slug = body.required_str("slug").and_then(|s| body.check("slug", check_slug(&s)));
+    let event_type = body.required_str("type").and_then(|t| body.check("type", EventType::parse(&t)));
+    let title = body
+        .required_str("title_template")
+        .and_then(|t| body.check("title_template", template_text("title_template", MAX_TITLE_TEMPLATE, &t, true)));
+    let text = body
+        .optional_str("body_template")
+        .and_then(|t| body.check("body_template", template_text("body_template", MAX_BODY_TEMPLATE, &t, false)));
+    body.finish()?;
+    let (slug, event_type, title) = (present(slug)?, present(event_type)?, present(title)?);
+    let db = ctx.db()?;
+    let created = transaction(db, |db| {
+        let created = templates::insert_template(db, &slug, event_type, &title, text.as_deref().unwrap_or_default())?;
+        ctx.audit(db, &ctx.actor(), Change::new("template.create", "template", created.id).after(&created))?;
+        Ok::<_, ApiError>(created)
+    })?;
+    Ok(Response::created(&created))
+}
+
+/// `PATCH /api/v1/templates/{slug}`: any of `slug, type, title_template, body_template`.
+///
+/// # Errors
+/// 401, 403, 400, 404, 409 `slug_taken`.
+pub fn update(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    ctx.require(Action::AdministerEvents)?;
+    let mut body = Body::parse(ctx.request)?;
+    let slug = body.optional_str("slug").and_then(|s| body.check("slug", check_slug(&s)));
+    let event_type = body.optional_str("type").and_then(|t| body.check("type", EventType::parse(&t)));
+    let title = body
+        .optional_str("title_template")
+        .and_then(|t| body.check("title_template", template_text("title_template", MAX_TITLE_TEMPLATE, &t, true)));
+    let text = body
+        .optional_str("body_template")
+        .and_then(|t| body.check("body_template", template_text("body_template", MAX_BODY_TEMPLATE, &t, false)));
+    body.finish()?;
+    let db = ctx.db()?;
+    let updated = transaction(db, |db| {
+        let before = find(db, ctx.param("slug"))?;
+        let after =
+            templates::update_template(db, before.id, slug.as_deref(), event_type, title.as_deref(), text.as_deref())?
+                .ok_or_else(|| ApiError::NotFound("the template no longer exists".into()))?;
+        ctx.audit(
+            db,
+            &ctx.actor(),
+            Change::new("template.update", "template", before.id).before(&before).after(&after),
+        )?;
+        Ok::<_, ApiError>(after)
+    })?;
+    Ok(Response::data(&updated))
+}
+
+/// `DELETE /api/v1/templates/{slug}`. 204.
+///
+/// # Errors
+/// 401, 403, 404.
+pub fn delete(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    ctx.require(Action::AdministerEvents)?;
+    let db = ctx.db()?;
+    transaction(db, |db| {
+        let before = find(db, ctx.param("slug"))?;
+        templates::delete_template(db, before.id)?;
+        ctx.audit(db, &ctx.actor(), Change::new("template.delete", "template", before.id).before(&before))?;
+        Ok::<_, ApiError>(())
+    })?;
+    Ok(Response::no_content())
+}
+
+/// `POST /api/v1/templates/{slug}/preview`: `{variables?}` (any placeholders, derived ones
+/// included, as sample values) → `{title, body, missing}`; a placeholder without a value
+/// renders as `[name]`.
+///
+/// # Errors
+/// 401, 403, 400, 404.
+pub fn preview(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    ctx.require(Action::WriteEvents)?;
+    let mut body = Body::parse(ctx.request)?;
+    let variables = body.optional_string_map("variables").unwrap_or_default();
+    for name in variables.keys() {
+        if !template::is_known(name) {
+            body.error(&format!("variables.{name}"), "is not a template placeholder");
+        }
+    }
+    body.finish()?;
+    let values: BTreeMap<String, String> =
+        variables.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect();
+    let found = find(ctx.db()?, ctx.param("slug"))?;
+    let (title, mut missing) = template::render(&found.title_template, &values);
+    let (text, more) = template::render(&found.body_template, &values);
+    missing.extend(more.into_iter().filter(|m| !missing.contains(m)).collect::<Vec<_>>());
+    Ok(Response::data(&json!({ "title": title, "body": text, "missing": missing })))
+}
