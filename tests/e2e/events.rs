@@ -466,3 +466,16 @@ async fn templates_are_validated_when_saved_previewed_and_fill_events() {
     let actions = f.app.db.json("select jsonb_agg(action order by id) from audit_log where entity_type = 'template'");
     assert_eq!(actions, json!(["template.create", "template.update", "template.delete"]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_in_an_active_event_cannot_be_archived_until_the_event_closes() {
+    let f = fixture().await;
+    let event = f
+        .open(json!({"title": "down", "type": "incident", "status": "investigating", "severity": "major",
+                              "affected_services": [{"service_id": f.api, "status": "major_outage"}]}))
+        .await;
+    let refused = f.app.call("DELETE", "/api/v1/services/api", Some(&f.admin), None).await;
+    assert_eq!((refused.status, refused.json()["error"]["code"].clone()), (409, json!("service_has_active_events")));
+    f.update(event["id"].as_str().expect("id"), json!({"status": "resolved", "message": "up"})).await;
+    assert_eq!(f.app.call("DELETE", "/api/v1/services/api", Some(&f.admin), None).await.status, 204);
+}
