@@ -338,15 +338,18 @@ pub fn post_update(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         None => Some(now.status),
     };
     body.finish()?;
-    if now.status.is_terminal() {
-        return Err(ApiError::Conflict {
-            code: "event_closed",
-            message: format!("the event is {}; a closed event takes no updates", now.status.as_str()),
-        });
-    }
     let (status, message) = (present(status)?, present(message)?);
     let at = at.unwrap_or_else(now_rfc3339);
     let event = transaction(db, |db| {
+        // Re-read under the row lock: a concurrent update may have closed the event since.
+        events::lock_event(db, id)?;
+        let (_, now) = current(db, id)?;
+        if now.status.is_terminal() {
+            return Err(ApiError::Conflict {
+                code: "event_closed",
+                message: format!("the event is {}; a closed event takes no updates", now.status.as_str()),
+            });
+        }
         let affected_now = events::affected_ids(db, id)?;
         let mut errors = Vec::new();
         for (i, (service, _)) in service_updates.iter().enumerate() {
@@ -499,6 +502,7 @@ pub fn delete_event(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let id = path_id(ctx, "id")?;
     let db = ctx.db()?;
     transaction(db, |db| {
+        events::lock_event(db, id)?;
         let (event, now) = current(db, id)?;
         let cancelling = now.status == EventStatus::Scheduled;
         if !now.status.is_terminal() && !cancelling {

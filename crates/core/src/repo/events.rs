@@ -310,3 +310,15 @@ pub fn affected_ids(db: &dyn Db, event: Uuid) -> Result<Vec<Uuid>, DbError> {
         &[event.into()],
     )
 }
+
+/// Locks an event's row until the transaction ends (so a concurrent update cannot close it,
+/// or start a maintenance, between a check and a write); answers whether it exists.
+///
+/// # Errors
+/// Database errors.
+pub fn lock_event(db: &dyn Db, id: Uuid) -> Result<bool, DbError> {
+    db.query_as(
+        "select to_jsonb(exists (select 1 from (select id from events where id = $1 for update) e))",
+        &[id.into()],
+    )
+}
