@@ -106,6 +106,21 @@ pub struct ServiceFields {
     pub tags: Option<serde_json::Value>,
 }
 
+impl ServiceFields {
+    /// The fields as statement parameters, in column order: name, slug, description, status,
+    /// display_order, tags (`NULL` for `None`).
+    fn params(&self) -> Vec<Param> {
+        vec![
+            self.name.clone().into(),
+            self.slug.clone().into(),
+            self.description.clone().into(),
+            self.status.map(ServiceStatus::as_str).into(),
+            self.order.into(),
+            self.tags.clone().map_or(Param::Null, Param::Jsonb),
+        ]
+    }
+}
+
 /// Creates a service; answers its id.
 ///
 /// # Errors
@@ -117,14 +132,7 @@ pub fn insert_service(db: &dyn Db, fields: &ServiceFields) -> Result<Uuid, DbErr
                             coalesce($6, '{}'::jsonb))
                     returning id)
          select to_jsonb(id) from s",
-        &[
-            fields.name.clone().into(),
-            fields.slug.clone().into(),
-            fields.description.clone().into(),
-            fields.status.map(ServiceStatus::as_str).into(),
-            fields.order.into(),
-            fields.tags.clone().map_or(Param::Null, Param::Jsonb),
-        ],
+        &fields.params(),
     )
 }
 
@@ -139,15 +147,7 @@ pub fn update_service(db: &dyn Db, id: Uuid, fields: &ServiceFields) -> Result<(
                              display_order = coalesce($6, display_order), tags = coalesce($7, tags),
                              updated_at = now()
          where id = $1",
-        &[
-            id.into(),
-            fields.name.clone().into(),
-            fields.slug.clone().into(),
-            fields.description.clone().into(),
-            fields.status.map(ServiceStatus::as_str).into(),
-            fields.order.into(),
-            fields.tags.clone().map_or(Param::Null, Param::Jsonb),
-        ],
+        &[vec![id.into()], fields.params()].concat(),
     )?;
     Ok(())
 }
