@@ -3,25 +3,33 @@ COMPONENTS := auth catalog events subscriptions status scheduler
 WASM := wasm32-wasip2
 COMPONENT_FLAGS := $(addprefix -p ,$(COMPONENTS))
 
-.PHONY: up test build build-components fmt-check clippy unit-and-e2e sizes bench
+.PHONY: up test build build-components wasm-target fmt-check lint-manifests clippy unit-and-e2e sizes bench
 
 ## Run the app on $(LISTEN) (default 127.0.0.1:3000): spin up if installed, else the wasmtime host.
 up:
 	./scripts/up.sh
 
-## Formatting, clippy (native and wasm32), native unit tests, end-to-end tests through the components.
-test: fmt-check clippy build unit-and-e2e
+## Formatting, the manifest lint, clippy (native and wasm32), native unit tests, end-to-end tests.
+test: fmt-check wasm-target lint-manifests clippy build unit-and-e2e
 
 ## The Spin components and the test-only probe component, for wasm32-wasip2.
 build: build-components
 	cargo build --target $(WASM) --release -p probe
 
-build-components:
-	@command -v rustup >/dev/null && rustup target list --installed | grep -qx $(WASM) || rustup target add $(WASM)
+build-components: wasm-target
 	cargo build --target $(WASM) --release $(COMPONENT_FLAGS)
+
+## The wasm32-wasip2 target (clippy for wasm32 needs it before anything is built).
+wasm-target:
+	@command -v rustup >/dev/null && rustup target list --installed | grep -qx $(WASM) || rustup target add $(WASM)
 
 fmt-check:
 	cargo fmt --all --check
+
+## Every manifest the project ships, checked against Spin's rules by the host (no spin CLI here).
+MANIFESTS := spin.toml tests/probe/spin.toml $(shell find deploy -name 'spin*.toml' ! -name '*runtime*' 2>/dev/null)
+lint-manifests:
+	cargo run --quiet -p statuspage-host -- check $(MANIFESTS)
 
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
