@@ -7,6 +7,7 @@ mod contract;
 mod events;
 mod fidelity;
 mod identity;
+mod manifest_rules;
 mod operations;
 mod scheduler;
 mod support;

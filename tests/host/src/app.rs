@@ -21,7 +21,7 @@ use crate::allowed::AllowedHosts;
 use crate::bindings::SpinImports;
 use crate::cron_bindings::SpinCronPre;
 use crate::cron_bindings::fermyon::spin_cron::cron_types::{Error as CronError, Metadata};
-use crate::manifest::{AppSpec, Route};
+use crate::manifest::{AppSpec, RouteMatch, WELL_KNOWN_PREFIX};
 use crate::outbound::{FullBody, Outbound};
 use crate::pg::Pools;
 use crate::state::{ComponentEnv, LOG_CAPACITY, State};
@@ -135,6 +135,7 @@ impl App {
                 variables: component.variables.clone(),
                 allowed: AllowedHosts::parse(&component.allowed_outbound_hosts)
                     .with_context(|| format!("component {id}"))?,
+                environment: component.environment.clone(),
             });
             let compiled = compile(&component.source)?;
             let pre = linker
@@ -198,13 +199,17 @@ impl App {
         client: Option<SocketAddr>,
     ) -> HttpResponse {
         let path = request.uri().path().to_owned();
-        let Some(route) = self.spec.route_for(&path).cloned() else {
+        if path.starts_with(WELL_KNOWN_PREFIX) {
+            return self.well_known(&path);
+        }
+        let Some(matched) = self.spec.route_for(&path) else {
             return plain(404, "Not Found");
         };
-        let Some((pre, env)) = self.http.get(&route.component) else {
+        let Some((pre, env)) = self.http.get(&matched.route.component) else {
             return plain(500, "route has no HTTP component");
         };
-        let request = with_spin_headers(request, &route, client);
+        let component = matched.route.component.clone();
+        let request = with_spin_headers(request, &matched, client);
         let logs = MemoryOutputPipe::new(LOG_CAPACITY);
         let mut store = Store::new(pre.engine(), self.new_state(env, &self.http_pools, &logs));
         let violations = store.data().violations.clone();
@@ -242,8 +247,8 @@ impl App {
         };
         let outcome = task.await;
         match &outcome {
-            Ok(Err(trap)) => eprintln!("test host: component {} trapped on {path}: {trap:?}", route.component),
-            Err(join) => eprintln!("test host: component {} task failed on {path}: {join}", route.component),
+            Ok(Err(trap)) => eprintln!("test host: component {component} trapped on {path}: {trap:?}"),
+            Err(join) => eprintln!("test host: component {component} task failed on {path}: {join}"),
             Ok(Ok(())) => {}
         }
         let found = self.finish(&logs, violations.all());
@@ -252,6 +257,26 @@ impl App {
         }
         // Spin answers a trap (a panic) with an empty 500.
         response.unwrap_or_else(|| plain(500, ""))
+    }
+
+    /// Spin answers `/.well-known/spin/health` (`OK`) and `/.well-known/spin/info` (the app's
+    /// name and version) itself, before routing (`crates/trigger-http/src/server.rs`).
+    fn well_known(&self, path: &str) -> HttpResponse {
+        match path.trim_start_matches(WELL_KNOWN_PREFIX) {
+            "health" => plain(200, "OK"),
+            "info" => {
+                let mut info = serde_json::json!({ "name": self.spec.name });
+                if !self.spec.version.is_empty() {
+                    info["version"] = self.spec.version.clone().into();
+                }
+                let mut response = plain(200, &serde_json::to_string_pretty(&info).unwrap_or_default());
+                response
+                    .headers_mut()
+                    .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+                response
+            }
+            _ => plain(404, "Not Found"),
+        }
     }
 
     /// Runs the cron export of `component` (every cron component when `None`) as the Spin cron
@@ -309,13 +334,14 @@ impl App {
 /// Adds the headers Spin gives every request.
 fn with_spin_headers(
     mut request: hyper::Request<Full<Bytes>>,
-    route: &Route,
+    matched: &RouteMatch<'_>,
     client: Option<SocketAddr>,
 ) -> hyper::Request<Full<Bytes>> {
+    let route = matched.route;
     let host =
         request.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_owned();
     let path_and_query = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
-    let path_info = route.path_info(request.uri().path()).to_owned();
+    let path_info = matched.path_info.clone();
     let values = [
         ("spin-full-url", format!("http://{host}{path_and_query}")),
         ("spin-path-info", path_info),

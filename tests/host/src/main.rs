@@ -3,7 +3,8 @@
 //! `statuspage-host --listen 127.0.0.1:3000 -f spin.toml` serves the app and runs its cron
 //! schedules; variables come from `SPIN_VARIABLE_<NAME>` as with Spin.
 //! `statuspage-host create-database` creates the database named by `SPIN_VARIABLE_DB_URL` if it
-//! does not exist (used by `make up`).
+//! does not exist (used by `make up`). `statuspage-host check spin.toml ...` checks manifests
+//! against Spin's rules without running them (the manifest lint of `make test`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -37,6 +38,12 @@ enum Command {
         #[arg(long)]
         recreate: bool,
     },
+    /// Check manifests against Spin's rules (no variable needs a value, no component is run).
+    Check {
+        /// The manifests.
+        #[arg(required = true)]
+        manifests: Vec<PathBuf>,
+    },
 }
 
 #[tokio::main]
@@ -44,21 +51,66 @@ async fn main() -> Result<()> {
     let args = Args::parse();
     match args.command {
         Some(Command::CreateDatabase { url, recreate }) => create_database(&url, recreate).await,
+        Some(Command::Check { manifests }) => check(&manifests),
         None => serve(args.listen, &args.manifest).await,
     }
 }
 
 async fn serve(listen: SocketAddr, manifest: &std::path::Path) -> Result<()> {
     let app = App::load(manifest, &HashMap::new(), LogSink::Echo)?;
+    warn_about_unknown_variables(manifest);
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     eprintln!("Serving http://{}", listener.local_addr()?);
-    for route in &app.spec().routes {
+    for route in app.spec().routes.iter() {
         eprintln!("  {:<32} -> {}", route.raw, route.component);
     }
     app.spawn_cron_schedules();
     tokio::select! {
         () = statuspage_host::server::serve(app, listener) => {}
         _ = tokio::signal::ctrl_c() => eprintln!("shutting down"),
+    }
+    Ok(())
+}
+
+/// `SPIN_VARIABLE_<NAME>` values no variable of the manifest takes are ignored, by Spin and
+/// here alike; a typo (or a renamed variable) would silently do nothing, so say so.
+fn warn_about_unknown_variables(manifest: &std::path::Path) {
+    let Ok(text) = std::fs::read_to_string(manifest) else { return };
+    let Ok(table) = text.parse::<toml::Table>() else { return };
+    let declared: Vec<String> = table
+        .get("variables")
+        .and_then(toml::Value::as_table)
+        .map(|v| v.keys().map(|k| k.to_ascii_uppercase()).collect())
+        .unwrap_or_default();
+    for (name, _) in std::env::vars() {
+        if let Some(variable) = name.strip_prefix("SPIN_VARIABLE_")
+            && !declared.iter().any(|d| d == variable)
+        {
+            eprintln!(
+                "warning: {name} is set but the manifest declares no variable {}; it is ignored",
+                variable.to_ascii_lowercase()
+            );
+        }
+    }
+}
+
+fn check(manifests: &[PathBuf]) -> Result<()> {
+    for manifest in manifests {
+        let spec = match statuspage_host::manifest::AppSpec::check(manifest) {
+            Ok(spec) => spec,
+            Err(e) => {
+                // The reason alone, as `spin up` prints it (no backtrace).
+                eprintln!("{}: {e:#}", manifest.display());
+                std::process::exit(1);
+            }
+        };
+        eprintln!(
+            "{}: follows Spin's manifest rules ({} components, {} routes, {} cron triggers)",
+            manifest.display(),
+            spec.components.len(),
+            spec.routes.iter().count(),
+            spec.crons.len()
+        );
     }
     Ok(())
 }

@@ -44,6 +44,8 @@ pub struct ComponentEnv {
     pub variables: HashMap<String, String>,
     /// Its outbound rules.
     pub allowed: AllowedHosts,
+    /// Its `environment`, as WASI environment variables.
+    pub environment: Vec<(String, String)>,
 }
 
 /// The store data.
@@ -69,7 +71,7 @@ pub const LOG_CAPACITY: usize = 1024 * 1024;
 impl State {
     /// Fresh state for one run of `component`; its stdout and stderr go to `logs`.
     pub fn new(component: Arc<ComponentEnv>, pools: Arc<Pools>, outbound: Outbound, logs: &MemoryOutputPipe) -> Self {
-        let wasi = WasiCtx::builder().stdout(logs.clone()).stderr(logs.clone()).build();
+        let wasi = WasiCtx::builder().stdout(logs.clone()).stderr(logs.clone()).envs(&component.environment).build();
         Self {
             wasi,
             http: WasiHttpCtx::new(),
