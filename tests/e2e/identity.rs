@@ -324,7 +324,7 @@ async fn two_factor_enrols_signs_in_in_two_steps_refuses_replays_and_accepts_rec
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mandatory_2fa_confines_an_admin_without_it_to_enrolment() {
-    let app = TestApp::spawn_with(TestDb::migrated(), &[("require_2fa_for_admins", "true")]).await;
+    let app = TestApp::spawn_with(TestDb::migrated(), &[("require_admin_totp", "true")]).await;
     app.create_user("root@example.com", "password-123", "admin");
     let data = app.login("root@example.com", "password-123").await;
     assert_eq!(data["two_factor_enrollment_required"], true);

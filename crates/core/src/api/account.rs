@@ -167,8 +167,7 @@ pub fn disable(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     if !credentials.user.totp_enabled {
         return Err(ApiError::Conflict { code: "two_factor_disabled", message: "two-factor is not on".into() });
     }
-    if credentials.user.role == Role::Admin && ctx.env.variable("require_2fa_for_admins")?.is_some_and(|v| v == "true")
-    {
+    if credentials.user.role == Role::Admin && ctx.env.variable("require_admin_totp")?.is_some_and(|v| v == "true") {
         return Err(ApiError::Forbidden("two-factor is mandatory for admins on this server".into()));
     }
     if !password::verify(&present(password)?, Some(&credentials.password_hash)) {

@@ -145,7 +145,7 @@ fn signed_in(ctx: &Ctx<'_>, db: &dyn Db, user: &User, method: &str) -> Result<Re
     })?;
     let two_factor_required = user.role == Role::Admin
         && !user.totp_enabled
-        && ctx.env.variable("require_2fa_for_admins")?.is_some_and(|v| v == "true");
+        && ctx.env.variable("require_admin_totp")?.is_some_and(|v| v == "true");
     let mut data = json!({ "user": user, "tokens": tokens });
     if two_factor_required {
         data["two_factor_enrollment_required"] = json!(true);

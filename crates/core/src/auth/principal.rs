@@ -24,7 +24,7 @@ pub enum Principal {
         role: Role,
         /// The session family of the token.
         session: Option<Uuid>,
-        /// An admin without 2FA while `require_2fa_for_admins` is on: may only enrol.
+        /// An admin without 2FA while `require_admin_totp` is on: may only enrol.
         two_factor_missing: bool,
     },
     /// An API key.
@@ -112,7 +112,7 @@ fn access_token(env: &dyn Env, token: &str) -> Result<Principal, ApiError> {
     }
     let two_factor_missing = user.role == Role::Admin
         && !user.totp_enabled
-        && env.variable("require_2fa_for_admins")?.is_some_and(|v| v == "true");
+        && env.variable("require_admin_totp")?.is_some_and(|v| v == "true");
     Ok(Principal::User {
         id: claims.sub,
         email: user.email,
