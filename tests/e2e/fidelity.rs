@@ -1,10 +1,9 @@
 //! The host behaves like Spin on every point of SPIN-NOTES.md, shown with a real guest (the
 //! test-only probe component), and fails loudly where Spin would hang or leak.
 
-use std::io::{Read, Write};
-
 use serde_json::{Value, json};
 
+use crate::support::recorder::{Recorder, Reply, refusing_address};
 use crate::support::{TestApp, TestDb, repo_root};
 
 async fn probe(variables: &[(&str, &str)]) -> TestApp {
@@ -291,36 +290,71 @@ async fn spin_headers_describe_the_matched_route() {
     assert!(headers["spin-client-addr"].as_str().is_some_and(|a| a.starts_with("127.0.0.1:")), "{headers}");
 }
 
-/// A one-shot HTTP server on loopback that records the request line it receives.
-fn echo_server() -> (String, std::thread::JoinHandle<String>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let address = listener.local_addr().expect("address").to_string();
-    let handle = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().expect("accept");
-        let mut buffer = [0u8; 4096];
-        let read = stream.read(&mut buffer).unwrap_or(0);
-        let request = String::from_utf8_lossy(&buffer[..read]).into_owned();
-        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\nconnection: close\r\n\r\npong");
-        request
-    });
-    (address, handle)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn outbound_http_reaches_allowed_hosts_only() {
-    let (echo, server) = echo_server();
+async fn outbound_http_reaches_allowed_hosts_only_with_the_exact_request() {
+    let far_side = Recorder::start(Reply::Respond {
+        status: 200,
+        headers: vec![("content-type".into(), "text/plain".into())],
+        body: "pong".into(),
+    })
+    .await;
+    let echo = far_side.address.to_string();
     let app = probe(&[("echo_host", &echo)]).await;
-    let allowed = app.post_json("/probe/http", &json!({"url": format!("http://{echo}/ping")})).await.json();
-    assert_eq!(allowed, json!({"status": 200, "body": "pong"}));
-    let received = server.join().expect("echo server");
-    assert!(received.starts_with("GET /ping HTTP/1.1"), "{received}");
+    let sent = json!({"url": format!("{}/ping?x=1", far_side.url()), "method": "POST",
+                      "headers": [["content-type", "application/json"], ["authorization", "Bearer k"]],
+                      "body": "{\"a\":1}"});
+    let allowed = app.post_json("/probe/http", &sent).await.json();
+    assert_eq!((allowed["status"].clone(), allowed["body"].clone()), (json!(200), json!("pong")), "{allowed}");
+    let received = far_side.requests();
+    assert_eq!(received.len(), 1);
+    assert_eq!((received[0].method.as_str(), received[0].path.as_str()), ("POST", "/ping?x=1"));
+    assert_eq!(received[0].header("authorization"), Some("Bearer k"));
+    assert_eq!(received[0].json(), json!({"a": 1}));
 
-    for url in
-        ["http://127.0.0.1:1/", format!("http://localhost:{}/", echo.rsplit(':').next().unwrap_or_default()).as_str()]
-    {
+    let port = echo.rsplit(':').next().unwrap_or_default();
+    for url in ["http://127.0.0.1:1/".to_owned(), format!("http://localhost:{port}/")] {
         let denied = app.post_json("/probe/http", &json!({"url": url})).await.json();
         assert!(denied["error"].as_str().is_some_and(|e| e.contains("HttpRequestDenied")), "{url}: {denied}");
     }
+    assert_eq!(far_side.requests().len(), 1, "denied requests never leave the host");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_far_side_can_answer_errors_retry_after_drop_the_connection_or_be_absent() {
+    let far_side = Recorder::ok().await;
+    far_side.script([Reply::retry_after(429, 7), Reply::status(503), Reply::Drop]);
+    let refusing = refusing_address();
+    let app = probe(&[("echo_host", "127.0.0.1:*")]).await;
+    let get = |url: String| {
+        let app = &app;
+        async move { app.post_json("/probe/http", &json!({ "url": url })).await.json() }
+    };
+    let limited = get(far_side.url()).await;
+    assert_eq!((limited["status"].clone(), limited["headers"]["retry-after"].clone()), (json!(429), json!("7")));
+    assert_eq!(get(far_side.url()).await["status"], 503);
+    let dropped = get(far_side.url()).await;
+    assert!(dropped["error"].is_string(), "a dropped connection is an error to the guest: {dropped}");
+    assert_eq!(get(far_side.url()).await["status"], 200, "after the script, the default reply");
+    let refused = get(format!("http://{refusing}/")).await;
+    assert!(refused["error"].as_str().is_some_and(|e| e.contains("ConnectionRefused")), "{refused}");
+    assert_eq!(far_side.requests().len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scripted_delay_holds_the_answer() {
+    let far_side = Recorder::ok().await;
+    far_side.script([Reply::Delay(std::time::Duration::from_millis(400), Box::new(Reply::status(202)))]);
+    let started = std::time::Instant::now();
+    let response = reqwest::get(far_side.url()).await.expect("answered");
+    assert_eq!(response.status().as_u16(), 202);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(400));
+    let waited = far_side.wait_for(2, std::time::Duration::from_millis(200)).await;
+    assert_eq!(waited.len(), 1, "wait_for gives up after its timeout");
+    far_side.set_default(Reply::json(201, json!({"id": 7})));
+    let client = reqwest::Client::new();
+    let created = client.post(far_side.url()).body("plain text").send().await.expect("answered");
+    assert_eq!(created.status().as_u16(), 201);
+    assert_eq!(far_side.requests()[1].text(), "plain text");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

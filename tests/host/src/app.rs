@@ -19,6 +19,7 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 
 use crate::allowed::AllowedHosts;
 use crate::bindings::SpinImports;
+use crate::clock::Clock;
 use crate::cron_bindings::SpinCronPre;
 use crate::cron_bindings::fermyon::spin_cron::cron_types::{Error as CronError, Metadata};
 use crate::manifest::{AppSpec, RouteMatch, WELL_KNOWN_PREFIX};
@@ -62,6 +63,7 @@ pub struct App {
     cron_pools: Arc<Pools>,
     logs: LogSink,
     violations: Mutex<Vec<String>>,
+    clock: Clock,
 }
 
 impl std::fmt::Debug for App {
@@ -163,6 +165,7 @@ impl App {
             cron_pools: Arc::default(),
             logs,
             violations: Mutex::default(),
+            clock: Clock::default(),
         }))
     }
 
@@ -180,7 +183,13 @@ impl App {
 
     fn new_state(self: &Arc<Self>, env: &Arc<ComponentEnv>, pools: &Arc<Pools>, logs: &MemoryOutputPipe) -> State {
         let outbound = Outbound { allowed: env.allowed.clone(), app: self.clone() };
-        State::new(env.clone(), pools.clone(), outbound, logs)
+        State::new(env.clone(), pools.clone(), outbound, logs, &self.clock)
+    }
+
+    /// The wall clock the components see (tests shift it; it is the system clock otherwise).
+    #[must_use]
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     fn finish(&self, logs: &MemoryOutputPipe, state_violations: Vec<String>) -> Vec<String> {

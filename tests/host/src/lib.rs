@@ -14,6 +14,7 @@
 
 pub mod allowed;
 pub mod app;
+pub mod clock;
 pub mod manifest;
 pub mod outbound;
 pub mod pg;

@@ -11,6 +11,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::allowed::AllowedHosts;
 use crate::bindings::fermyon::spin::variables;
+use crate::clock::Clock;
 use crate::outbound::Outbound;
 use crate::pg::Pools;
 
@@ -70,8 +71,19 @@ pub const LOG_CAPACITY: usize = 1024 * 1024;
 
 impl State {
     /// Fresh state for one run of `component`; its stdout and stderr go to `logs`.
-    pub fn new(component: Arc<ComponentEnv>, pools: Arc<Pools>, outbound: Outbound, logs: &MemoryOutputPipe) -> Self {
-        let wasi = WasiCtx::builder().stdout(logs.clone()).stderr(logs.clone()).envs(&component.environment).build();
+    pub fn new(
+        component: Arc<ComponentEnv>,
+        pools: Arc<Pools>,
+        outbound: Outbound,
+        logs: &MemoryOutputPipe,
+        clock: &Clock,
+    ) -> Self {
+        let wasi = WasiCtx::builder()
+            .stdout(logs.clone())
+            .stderr(logs.clone())
+            .envs(&component.environment)
+            .wall_clock(clock.wall_clock())
+            .build();
         Self {
             wasi,
             http: WasiHttpCtx::new(),

@@ -184,15 +184,38 @@ fn read_variable(name: &str) -> Value {
     }
 }
 
+/// An outbound request as the tests write it (GET without a body by default).
 #[derive(Deserialize)]
 struct Outbound {
     url: String,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    #[serde(default)]
+    body: Option<String>,
 }
 
 async fn send(outbound: Outbound) -> Value {
-    let request = Request::get(&outbound.url);
+    let method = match outbound.method.as_deref() {
+        Some("POST") => Method::Post,
+        Some("PUT") => Method::Put,
+        _ => Method::Get,
+    };
+    let mut builder = Request::builder();
+    builder.method(method).uri(&outbound.url);
+    for (name, value) in &outbound.headers {
+        builder.header(name.as_str(), value.as_str());
+    }
+    let request = builder.body(outbound.body.unwrap_or_default().into_bytes()).build();
     match spin_sdk::http::send::<_, Response>(request).await {
-        Ok(response) => json!({ "status": response.status(), "body": String::from_utf8_lossy(response.body()) }),
+        Ok(response) => {
+            let headers: serde_json::Map<String, Value> = response
+                .headers()
+                .filter_map(|(name, value)| Some((name.to_owned(), Value::from(value.as_str()?))))
+                .collect();
+            json!({ "status": response.status(), "body": String::from_utf8_lossy(response.body()), "headers": headers })
+        }
         Err(e) => json!({ "error": format!("{e:?}") }),
     }
 }

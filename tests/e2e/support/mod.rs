@@ -1,5 +1,9 @@
 //! `TestApp`: the real app (spin.toml, the built `.wasm` components) in the wasmtime host, on a
-//! fresh PostgreSQL database cloned from a migrated template, served on loopback.
+//! fresh PostgreSQL database cloned from a migrated template, served on loopback; typed
+//! request helpers; and [`recorder`], the loopback server that stands in for every external
+//! HTTP service.
+
+pub mod recorder;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -118,6 +122,14 @@ pub struct TestResponse {
     pub body: Vec<u8>,
 }
 
+/// The `field` of each entry of a 400's `error.details`, in order.
+pub fn field_errors(response: &TestResponse) -> Vec<String> {
+    response.json()["error"]["details"]
+        .as_array()
+        .map(|d| d.iter().map(|e| e["field"].as_str().unwrap_or_default().to_owned()).collect())
+        .unwrap_or_default()
+}
+
 impl TestResponse {
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
@@ -234,6 +246,26 @@ impl TestApp {
         let id = self.create_user(&email, "password-123", role);
         let data = self.login(&email, "password-123").await;
         (id, data["tokens"]["access_token"].as_str().expect("access token").to_owned())
+    }
+
+    /// The access token of a fresh admin account.
+    pub async fn admin(&self) -> String {
+        self.token_for("admin").await.1
+    }
+
+    /// `POST path` as `token`, which must answer 201; answers its `data`.
+    pub async fn create(&self, token: &str, path: &str, body: Value) -> Value {
+        let response = self.call("POST", path, Some(token), Some(&body)).await;
+        assert_eq!(response.status, 201, "POST {path}: {}", response.text());
+        response.json()["data"].clone()
+    }
+
+    /// From now on the components' clock reads `at` (and runs on from there).
+    pub fn set_now(&self, at: time::OffsetDateTime) {
+        let since_epoch = std::time::Duration::from_millis(
+            u64::try_from((at.unix_timestamp_nanos() / 1_000_000).max(0)).unwrap_or_default(),
+        );
+        self.app.clock().set(std::time::UNIX_EPOCH + since_epoch);
     }
 
     /// `method path` with a bearer token and an optional JSON body.
