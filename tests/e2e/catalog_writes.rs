@@ -3,39 +3,22 @@
 
 use serde_json::{Value, json};
 
-use crate::support::TestApp;
-
-async fn admin(app: &TestApp) -> String {
-    app.token_for("admin").await.1
-}
-
-async fn create(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
-    let response = app.call("POST", path, Some(token), Some(&body)).await;
-    assert_eq!(response.status, 201, "POST {path}: {}", response.text());
-    response.json()["data"].clone()
-}
-
-fn fields(response: &crate::support::TestResponse) -> Vec<String> {
-    response.json()["error"]["details"]
-        .as_array()
-        .map(|d| d.iter().map(|e| e["field"].as_str().unwrap_or_default().to_owned()).collect())
-        .unwrap_or_default()
-}
+use crate::support::{TestApp, field_errors};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_create_services_in_groups_with_tags_and_the_first_status_is_logged() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
-    let edge = create(&app, &token, "/api/v1/groups", json!({"name": "Edge", "slug": "edge", "order": 1})).await;
-    let core = create(&app, &token, "/api/v1/groups", json!({"name": "Core", "slug": "core", "order": 2})).await;
-    let api = create(
-        &app,
-        &token,
-        "/api/v1/services",
-        json!({"name": " API ", "slug": "api", "description": "REST", "status": "degraded", "order": 3,
+    let token = app.admin().await;
+    let edge = app.create(&token, "/api/v1/groups", json!({"name": "Edge", "slug": "edge", "order": 1})).await;
+    let core = app.create(&token, "/api/v1/groups", json!({"name": "Core", "slug": "core", "order": 2})).await;
+    let api = app
+        .create(
+            &token,
+            "/api/v1/services",
+            json!({"name": " API ", "slug": "api", "description": "REST", "status": "degraded", "order": 3,
                "group_ids": [edge["id"], core["id"]], "tags": {"tier": "1"}}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(api["name"], "API");
     assert_eq!((api["status"].as_str(), api["effective_status"].as_str()), (Some("degraded"), Some("degraded")));
     assert_eq!(api["group_ids"], json!([edge["id"], core["id"]]));
@@ -66,7 +49,7 @@ async fn admins_create_services_in_groups_with_tags_and_the_first_status_is_logg
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_services_list_every_bad_field_and_unknown_groups_are_refused() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     let invalid = app
         .call(
             "POST",
@@ -76,7 +59,7 @@ async fn invalid_services_list_every_bad_field_and_unknown_groups_are_refused() 
         )
         .await;
     assert_eq!(invalid.status, 400);
-    assert_eq!(fields(&invalid), ["name", "slug", "status", "order", "tags", "group_ids"]);
+    assert_eq!(field_errors(&invalid), ["name", "slug", "status", "order", "tags", "group_ids"]);
     let unknown = app
         .call(
             "POST",
@@ -85,12 +68,12 @@ async fn invalid_services_list_every_bad_field_and_unknown_groups_are_refused() 
             Some(&json!({"name": "A", "slug": "a", "group_ids": ["00000000-0000-0000-0000-000000000009"]})),
         )
         .await;
-    assert_eq!((unknown.status, fields(&unknown)), (400, vec!["group_ids".to_owned()]));
+    assert_eq!((unknown.status, field_errors(&unknown)), (400, vec!["group_ids".to_owned()]));
     assert_eq!(app.db.json("select to_jsonb(count(*)) from services"), json!(0), "nothing half-written");
-    create(&app, &token, "/api/v1/services", json!({"name": "A", "slug": "a"})).await;
+    app.create(&token, "/api/v1/services", json!({"name": "A", "slug": "a"})).await;
     let taken = app.call("POST", "/api/v1/services", Some(&token), Some(&json!({"name": "B", "slug": "a"}))).await;
     assert_eq!((taken.status, taken.json()["error"]["code"].clone()), (409, json!("slug_taken")));
-    create(&app, &token, "/api/v1/groups", json!({"name": "G", "slug": "g"})).await;
+    app.create(&token, "/api/v1/groups", json!({"name": "G", "slug": "g"})).await;
     let group_taken = app.call("POST", "/api/v1/groups", Some(&token), Some(&json!({"name": "H", "slug": "g"}))).await;
     assert_eq!(group_taken.json()["error"]["code"], "slug_taken");
 }
@@ -99,10 +82,9 @@ async fn invalid_services_list_every_bad_field_and_unknown_groups_are_refused() 
 async fn patch_changes_only_what_it_names_and_logs_status_changes_with_their_reason() {
     let app = TestApp::spawn().await;
     let (admin_id, token) = app.token_for("admin").await;
-    let group = create(&app, &token, "/api/v1/groups", json!({"name": "G", "slug": "g"})).await;
-    let other = create(&app, &token, "/api/v1/groups", json!({"name": "H", "slug": "h"})).await;
-    create(
-        &app,
+    let group = app.create(&token, "/api/v1/groups", json!({"name": "G", "slug": "g"})).await;
+    let other = app.create(&token, "/api/v1/groups", json!({"name": "H", "slug": "h"})).await;
+    app.create(
         &token,
         "/api/v1/services",
         json!({"name": "API", "slug": "api", "description": "keep", "group_ids": [group["id"]]}),
@@ -148,16 +130,16 @@ async fn patch_changes_only_what_it_names_and_logs_status_changes_with_their_rea
             Some(&json!({"name": "", "reason": "x".repeat(501)})),
         )
         .await;
-    assert_eq!(fields(&bad), ["name", "reason"]);
+    assert_eq!(field_errors(&bad), ["name", "reason"]);
     assert_eq!(app.call("PATCH", "/api/v1/services/nope", Some(&token), Some(&json!({}))).await.status, 404);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn archived_services_leave_the_lists_and_come_back_on_restore() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
-    let group = create(&app, &token, "/api/v1/groups", json!({"name": "G", "slug": "g"})).await;
-    create(&app, &token, "/api/v1/services", json!({"name": "Old", "slug": "old", "group_ids": [group["id"]]})).await;
+    let token = app.admin().await;
+    let group = app.create(&token, "/api/v1/groups", json!({"name": "G", "slug": "g"})).await;
+    app.create(&token, "/api/v1/services", json!({"name": "Old", "slug": "old", "group_ids": [group["id"]]})).await;
     assert_eq!(app.call("DELETE", "/api/v1/services/old", Some(&token), None).await.status, 204);
     assert_eq!(app.get("/api/v1/services").await.json()["meta"]["total"], 0);
     assert_eq!(app.get("/api/v1/services?include_archived=true").await.json()["meta"]["total"], 1);
@@ -176,10 +158,10 @@ async fn archived_services_leave_the_lists_and_come_back_on_restore() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_with_live_services_cannot_be_archived() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
-    let group = create(&app, &token, "/api/v1/groups", json!({"name": "G", "slug": "g"})).await;
+    let token = app.admin().await;
+    let group = app.create(&token, "/api/v1/groups", json!({"name": "G", "slug": "g"})).await;
     let service =
-        create(&app, &token, "/api/v1/services", json!({"name": "S", "slug": "s", "group_ids": [group["id"]]})).await;
+        app.create(&token, "/api/v1/services", json!({"name": "S", "slug": "s", "group_ids": [group["id"]]})).await;
     let refused = app.call("DELETE", "/api/v1/groups/g", Some(&token), None).await;
     assert_eq!((refused.status, refused.json()["error"]["code"].clone()), (409, json!("group_has_live_services")));
     let emptied = app.call("PATCH", "/api/v1/groups/g", Some(&token), Some(&json!({"service_ids": []}))).await;
@@ -187,7 +169,11 @@ async fn a_group_with_live_services_cannot_be_archived() {
     assert_eq!(app.call("DELETE", "/api/v1/groups/g", Some(&token), None).await.status, 204);
     assert_eq!(app.get("/api/v1/groups").await.json()["meta"]["total"], 0);
     let reuse = app.call("PATCH", "/api/v1/services/s", Some(&token), Some(&json!({"group_ids": [group["id"]]}))).await;
-    assert_eq!((reuse.status, fields(&reuse)), (400, vec!["group_ids".to_owned()]), "archived groups take no members");
+    assert_eq!(
+        (reuse.status, field_errors(&reuse)),
+        (400, vec!["group_ids".to_owned()]),
+        "archived groups take no members"
+    );
     let restored = app.call("POST", "/api/v1/groups/g/restore", Some(&token), None).await;
     assert_eq!(restored.json()["data"]["archived_at"], Value::Null);
     let filled = app
@@ -203,8 +189,8 @@ async fn a_group_with_live_services_cannot_be_archived() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tags_read_publicly_and_are_replaced_whole() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
-    create(&app, &token, "/api/v1/services", json!({"name": "S", "slug": "s", "tags": {"a": "1", "b": "2"}})).await;
+    let token = app.admin().await;
+    app.create(&token, "/api/v1/services", json!({"name": "S", "slug": "s", "tags": {"a": "1", "b": "2"}})).await;
     assert_eq!(app.get("/api/v1/services/s/tags").await.json(), json!({"data": {"a": "1", "b": "2"}}));
     let put = app.call("PUT", "/api/v1/services/s/tags", Some(&token), Some(&json!({"c": "3"}))).await;
     assert_eq!(put.json(), json!({"data": {"c": "3"}}));
@@ -218,24 +204,22 @@ async fn tags_read_publicly_and_are_replaced_whole() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_need_an_admin_or_a_catalog_key_and_the_status_log_an_operator() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     let (_, user) = app.token_for("user").await;
     let (_, operator) = app.token_for("operator").await;
-    create(&app, &token, "/api/v1/services", json!({"name": "S", "slug": "s"})).await;
-    create(&app, &token, "/api/v1/groups", json!({"name": "G", "slug": "g"})).await;
+    app.create(&token, "/api/v1/services", json!({"name": "S", "slug": "s"})).await;
+    app.create(&token, "/api/v1/groups", json!({"name": "G", "slug": "g"})).await;
     let key = |role: &str, scope: &str| json!({"name": format!("{role}-{scope}"), "role": role, "scopes": [scope]});
-    let catalog_key = create(&app, &token, "/api/v1/api-keys", key("admin", "catalog:write")).await["secret"]
+    let catalog_key = app.create(&token, "/api/v1/api-keys", key("admin", "catalog:write")).await["secret"]
         .as_str()
         .expect("s")
         .to_owned();
-    let low_key = create(&app, &token, "/api/v1/api-keys", key("operator", "catalog:write")).await["secret"]
+    let low_key = app.create(&token, "/api/v1/api-keys", key("operator", "catalog:write")).await["secret"]
         .as_str()
         .expect("s")
         .to_owned();
-    let read_key = create(&app, &token, "/api/v1/api-keys", key("operator", "read")).await["secret"]
-        .as_str()
-        .expect("s")
-        .to_owned();
+    let read_key =
+        app.create(&token, "/api/v1/api-keys", key("operator", "read")).await["secret"].as_str().expect("s").to_owned();
     let bad = json!({"name": 5});
     let writes = [
         ("POST", "/api/v1/services"),
@@ -275,10 +259,9 @@ async fn writes_need_an_admin_or_a_catalog_key_and_the_status_log_an_operator() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_list_filter_and_paginate_and_bad_catalog_input_never_gets_a_5xx() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     for (n, slug) in ["gamma", "alpha", "beta"].iter().enumerate() {
-        create(
-            &app,
+        app.create(
             &token,
             "/api/v1/groups",
             json!({"name": slug, "slug": slug, "order": i32::try_from(n % 2).unwrap_or(0)}),

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::TestApp;
+use crate::support::{TestApp, field_errors};
 
 struct Fixture {
     app: TestApp,
@@ -21,11 +21,7 @@ async fn fixture() -> Fixture {
     let (_, operator) = app.token_for("operator").await;
     let create = |path: &'static str, body: Value| {
         let (app, admin) = (&app, admin.clone());
-        async move {
-            let response = app.call("POST", path, Some(&admin), Some(&body)).await;
-            assert_eq!(response.status, 201, "{path}: {}", response.text());
-            response.json()["data"]["id"].as_str().expect("id").to_owned()
-        }
+        async move { app.create(&admin, path, body).await["id"].as_str().expect("id").to_owned() }
     };
     let edge = create("/api/v1/groups", json!({"name": "Edge", "slug": "edge"})).await;
     let api = create("/api/v1/services", json!({"name": "API", "slug": "api", "order": 1, "group_ids": [edge]})).await;
@@ -52,13 +48,6 @@ impl Fixture {
     async fn update(&self, id: &str, body: Value) -> crate::support::TestResponse {
         self.app.call("POST", &format!("/api/v1/events/{id}/updates"), Some(&self.operator), Some(&body)).await
     }
-}
-
-fn details(response: &crate::support::TestResponse) -> Vec<String> {
-    response.json()["error"]["details"]
-        .as_array()
-        .map(|d| d.iter().map(|e| e["field"].as_str().unwrap_or_default().to_owned()).collect())
-        .unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,7 +116,7 @@ async fn maintenance_affects_nothing_until_in_progress_and_completes() {
     assert!(started["started_at"].is_string());
     assert_eq!(f.effective("db").await, ("maintenance".into(), true));
     let wrong = f.update(&id, json!({"status": "resolved", "message": "x"})).await;
-    assert_eq!((wrong.status, details(&wrong)), (400, vec!["status".to_owned()]), "a status not of the type");
+    assert_eq!((wrong.status, field_errors(&wrong)), (400, vec!["status".to_owned()]), "a status not of the type");
     f.update(&id, json!({"status": "completed", "message": "done"})).await;
     assert_eq!(f.effective("db").await, ("operational".into(), false));
 }
@@ -204,9 +193,9 @@ async fn groups_expand_explicit_services_win_and_every_composition_change_is_rec
     assert!(changes.as_array().expect("c").iter().all(|c| c["update_id"].is_string()));
 
     let not_affected = f.update(&id, json!({"message": "x", "service_updates": [{"service_id": f.web, "status": "degraded"}], "remove_service_ids": [f.web]})).await;
-    assert_eq!(details(&not_affected), ["service_updates[0].service_id", "remove_service_ids[0]"]);
+    assert_eq!(field_errors(&not_affected), ["service_updates[0].service_id", "remove_service_ids[0]"]);
     let unknown = f.update(&id, json!({"message": "x", "add_services": [{"service_id": "00000000-0000-0000-0000-000000000001", "status": "degraded"}]})).await;
-    assert_eq!(details(&unknown), ["add_services"]);
+    assert_eq!(field_errors(&unknown), ["add_services"]);
     assert_eq!(
         f.app.get(&format!("/api/v1/events/{id}/updates")).await.json()["data"].as_array().map(Vec::len),
         Some(2),
@@ -238,7 +227,7 @@ async fn invalid_events_list_every_problem_and_never_get_a_5xx() {
     for (body, fields) in cases {
         let response = f.app.call("POST", "/api/v1/events", Some(&f.operator), Some(&body)).await;
         assert_eq!(response.status, 400, "{body}: {}", response.text());
-        assert_eq!(details(&response), fields, "{body}");
+        assert_eq!(field_errors(&response), fields, "{body}");
     }
     let bodies =
         ["", "[]", "{", "{\"title\": 1, \"type\": [], \"affected_services\": \"all\", \"affected_groups\": [1]}"];
@@ -297,7 +286,7 @@ async fn events_list_publicly_with_filters_and_backdated_times() {
         f.app.get(&format!("/api/v1/events/{}", old["id"].as_str().expect("id"))).await.json()["data"].clone();
     assert_eq!(resolved["resolved_at"], "2026-01-01T09:00:00.000Z");
     let bad = f.app.get("/api/v1/events?type=x&status=open&service_id=y&from=z&per_page=0").await;
-    assert_eq!(details(&bad), ["per_page", "type", "status", "service_id", "from"]);
+    assert_eq!(field_errors(&bad), ["per_page", "type", "status", "service_id", "from"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -365,7 +354,7 @@ async fn templates_are_validated_when_saved_previewed_and_fill_events() {
         .app
         .call("POST", "/api/v1/templates", Some(&f.admin), Some(&json!({"slug": "Bad", "type": "outage", "title_template": "{{ nope }} down", "body_template": "{{ cause"})))
         .await;
-    assert_eq!(details(&bad), ["slug", "type", "title_template", "body_template"]);
+    assert_eq!(field_errors(&bad), ["slug", "type", "title_template", "body_template"]);
     assert!(bad.text().contains("unknown placeholder {{nope}}"), "{}", bad.text());
     let operator_write = f.app.call("POST", "/api/v1/templates", Some(&f.operator), Some(&json!({}))).await;
     assert_eq!(operator_write.status, 403, "templates are written by admins");
@@ -411,7 +400,7 @@ async fn templates_are_validated_when_saved_previewed_and_fill_events() {
         .call("POST", "/api/v1/events", Some(&f.operator), Some(&json!({"template_slug": "outage", "type": "incident", "status": "investigating", "severity": "major",
             "variables": {"cause": "a bad deploy"}, "affected_services": [{"service_id": f.api, "status": "major_outage"}]})))
         .await;
-    assert_eq!((missing.status, details(&missing)), (400, vec!["variables.eta".to_owned()]));
+    assert_eq!((missing.status, field_errors(&missing)), (400, vec!["variables.eta".to_owned()]));
     let wrong = f.app.call("POST", "/api/v1/events", Some(&f.operator), Some(&json!({"template_slug": "outage", "type": "incident", "status": "investigating", "severity": "major", "variables": {"service_names": "x", "colour": "red"}}))).await;
     assert_eq!(wrong.status, 400);
     let event = f
@@ -432,7 +421,7 @@ async fn templates_are_validated_when_saved_previewed_and_fill_events() {
         "scheduled_start_at": "2027-01-01T00:00:00Z", "scheduled_end_at": "2027-01-01T01:00:00Z"})),
         )
         .await;
-    assert_eq!(details(&mismatch), ["type"]);
+    assert_eq!(field_errors(&mismatch), ["type"]);
     let unknown = f
         .app
         .call(
@@ -444,7 +433,7 @@ async fn templates_are_validated_when_saved_previewed_and_fill_events() {
             ),
         )
         .await;
-    assert_eq!(details(&unknown), ["template_slug"]);
+    assert_eq!(field_errors(&unknown), ["template_slug"]);
 
     let renamed = f
         .app
@@ -460,7 +449,7 @@ async fn templates_are_validated_when_saved_previewed_and_fill_events() {
         .app
         .call("PATCH", "/api/v1/templates/api-outage", Some(&f.admin), Some(&json!({"body_template": "{{whatever}}"})))
         .await;
-    assert_eq!(details(&refused), ["body_template"]);
+    assert_eq!(field_errors(&refused), ["body_template"]);
     assert_eq!(f.app.call("DELETE", "/api/v1/templates/api-outage", Some(&f.admin), None).await.status, 204);
     assert_eq!(f.app.call("GET", "/api/v1/templates/api-outage", Some(&f.admin), None).await.status, 404);
     let actions = f.app.db.json("select jsonb_agg(action order by id) from audit_log where entity_type = 'template'");

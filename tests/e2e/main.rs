@@ -3,11 +3,13 @@
 
 mod catalog;
 mod catalog_writes;
+mod clock;
 mod contract;
 mod events;
 mod fidelity;
 mod identity;
 mod manifest_rules;
+mod null_fields;
 mod operations;
 mod scheduler;
 mod support;

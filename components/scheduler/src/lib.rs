@@ -25,8 +25,8 @@ impl Guest for Scheduler {
 fn run(timestamp: u64) -> Result<(), String> {
     let at = statuspage_core::time::from_unix_seconds(timestamp)?;
     let env = SpinEnv::default();
-    let dev_seed = env.dev_seed().map_err(|e| e.log_text())?;
-    let db = env.db().map_err(|e| e.log_text())?;
+    let dev_seed = env.config().map_err(|e| e.to_string())?.dev_seed;
+    let db = env.db().map_err(|e| e.to_string())?;
     let report = statuspage_core::scheduler::tick(db, at, dev_seed).map_err(|e| e.to_string())?;
     let fields = serde_json::to_value(&report).unwrap_or_default();
     statuspage_core::log::event("info", "scheduler", "tick done", fields);

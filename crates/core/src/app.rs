@@ -4,38 +4,16 @@
 use std::cell::OnceCell;
 use std::time::Instant;
 
-use crate::audit::{self, Actor, Change};
+use time::OffsetDateTime;
+
+use crate::actor::Actor;
+use crate::audit::{self, Audited, Entry, Origin};
 use crate::auth::{self, Action, Principal, ratelimit};
-use crate::db::Db;
-use crate::http::{ApiError, MAX_BODY_BYTES, Params, Request, Response, RouteMatch, Router, request_id};
+use crate::config::Config;
+use crate::db::{Db, transaction};
+pub use crate::env::Env;
+use crate::http::{ApiError, MAX_BODY_BYTES, Params, Policy, Request, Response, RouteMatch, Router, request_id};
 use crate::log::AccessLog;
-
-/// What a component's platform gives a request: the database and configuration variables.
-pub trait Env {
-    /// The request's database session, opened on first use.
-    ///
-    /// # Errors
-    /// 503 when the database cannot be reached; 500 when `db_url` is not configured.
-    fn db(&self) -> Result<&dyn Db, ApiError>;
-
-    /// A configuration variable; `None` when it is set to the empty string.
-    ///
-    /// # Errors
-    /// 500 when the component may not read it (not mapped in `spin.toml`).
-    fn variable(&self, name: &str) -> Result<Option<String>, ApiError>;
-
-    /// Whether the `dev_seed` variable is `true`.
-    ///
-    /// # Errors
-    /// As [`Env::variable`], or when the value is not `true`/`false`.
-    fn dev_seed(&self) -> Result<bool, ApiError> {
-        match self.variable("dev_seed")?.as_deref() {
-            None | Some("false") => Ok(false),
-            Some("true") => Ok(true),
-            Some(other) => Err(ApiError::Internal(format!("variable dev_seed must be true or false, not {other:?}"))),
-        }
-    }
-}
 
 /// Everything a handler sees.
 #[derive(Clone, Copy)]
@@ -46,10 +24,13 @@ pub struct Ctx<'a> {
     pub params: &'a Params,
     /// The request id (echoed in `X-Request-Id`).
     pub request_id: &'a str,
-    /// Database and variables.
+    /// Database, configuration, clock.
     pub env: &'a dyn Env,
     /// The client's address, when known.
     pub client_ip: Option<&'a str>,
+    /// The request's time, read once from the platform's clock: everything the request
+    /// writes is dated with it.
+    pub now: OffsetDateTime,
     principal: &'a OnceCell<Option<Principal>>,
 }
 
@@ -63,9 +44,17 @@ impl Ctx<'_> {
     /// The request's database session.
     ///
     /// # Errors
-    /// As [`Env::db`].
+    /// 503 when the database cannot be reached.
     pub fn db(&self) -> Result<&dyn Db, ApiError> {
-        self.env.db()
+        Ok(self.env.db()?)
+    }
+
+    /// The configuration.
+    ///
+    /// # Errors
+    /// 500 when a variable's value does not parse.
+    pub fn config(&self) -> Result<&Config, ApiError> {
+        Ok(self.env.config()?)
     }
 
     /// A path capture the route pattern declares.
@@ -85,7 +74,7 @@ impl Ctx<'_> {
         }
         let found = auth::authenticate(self.env, self.request)?;
         if let Some(principal) = &found {
-            ratelimit::check(self.db()?, ratelimit::API_PER_PRINCIPAL, &principal.subject())?;
+            ratelimit::check(self.db()?, ratelimit::API_PER_PRINCIPAL, &principal.subject(), self.now)?;
         }
         Ok(self.principal.get_or_init(|| found).as_ref())
     }
@@ -107,16 +96,53 @@ impl Ctx<'_> {
     /// The actor to record for the caller (anonymous without credentials).
     #[must_use]
     pub fn actor(&self) -> Actor {
-        self.principal.get().and_then(Option::as_ref).map_or_else(Actor::anonymous, Actor::from)
+        self.principal.get().and_then(Option::as_ref).map_or(Actor::Anonymous, Actor::from)
     }
 
-    /// Records a mutation in the audit log, on `db` (inside the mutation's transaction).
+    /// Where this request's mutations come from: the caller, the request id, the address, the
+    /// time.
+    #[must_use]
+    pub fn origin(&self) -> Origin {
+        Origin {
+            actor: self.actor(),
+            request_id: self.request_id.to_owned(),
+            ip: self.client_ip.map(str::to_owned),
+            at: self.now,
+        }
+    }
+
+    /// Records an audit row for the caller, on `db` (inside the mutation's transaction).
     ///
     /// # Errors
     /// Database errors.
-    pub fn audit(&self, db: &dyn Db, actor: &Actor, change: Change<'_>) -> Result<(), ApiError> {
-        audit::record(db, actor, self.request_id, self.client_ip, change)?;
-        Ok(())
+    pub fn audit(&self, db: &dyn Db, entry: Entry) -> Result<(), ApiError> {
+        Ok(audit::record(db, &self.origin(), entry)?)
+    }
+
+    /// Runs `work` in one transaction: commits on `Ok`, rolls back on `Err`.
+    ///
+    /// # Errors
+    /// The error of `work`, or the database's.
+    pub fn write<T>(&self, work: impl FnOnce(&dyn Db) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        // (The closure reborrows the session at the shorter lifetime `work` expects.)
+        transaction(self.db()?, |db| work(db))
+    }
+
+    /// Runs a use case as the caller, at the request's time, in one transaction with the audit
+    /// row it answers; answers its value.
+    ///
+    /// # Errors
+    /// The use case's error, mapped to HTTP.
+    pub fn audited<T>(
+        &self,
+        use_case: impl FnOnce(&dyn Db, &Actor, OffsetDateTime) -> Result<Audited<T>, crate::error::Error>,
+    ) -> Result<T, ApiError> {
+        let origin = self.origin();
+        self.write(|db| {
+            let written = use_case(db, &origin.actor, origin.at)?;
+            audit::record(db, &origin, written.entry)?;
+            Ok(written.value)
+        })
     }
 }
 
@@ -170,7 +196,7 @@ fn route<'r>(
         return (&request.path, Err(ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES }));
     }
     match router.at(&request.method, &request.path) {
-        RouteMatch::Found { handler, params, pattern } => {
+        RouteMatch::Found { handler, params, pattern, policy } => {
             let client_ip = client_ip(env, request);
             let principal = OnceCell::new();
             let ctx = Ctx {
@@ -179,15 +205,11 @@ fn route<'r>(
                 request_id,
                 env,
                 client_ip: client_ip.as_deref(),
+                now: env.now(),
                 principal: &principal,
             };
-            let limited = if is_write(&request.method) {
-                let subject = client_ip.as_deref().unwrap_or("unknown");
-                env.db().and_then(|db| ratelimit::check(db, ratelimit::API_WRITES_PER_IP, subject))
-            } else {
-                Ok(())
-            };
-            (pattern, limited.and_then(|()| handler(&ctx)))
+            let result = limit(&ctx, policy).and_then(|()| handler(&ctx)).map(|r| cache(r, policy));
+            (pattern, result)
         }
         RouteMatch::MethodNotAllowed(allowed) => {
             (&request.path, Err(ApiError::MethodNotAllowed { method: request.method.clone(), allowed }))
@@ -196,15 +218,35 @@ fn route<'r>(
     }
 }
 
-fn is_write(method: &str) -> bool {
-    !matches!(method, "GET" | "HEAD" | "OPTIONS")
+/// Counts the per-address limits of the route's class before the handler runs.
+fn limit(ctx: &Ctx<'_>, policy: Policy) -> Result<(), ApiError> {
+    let limits = ratelimit::per_address(policy.rate);
+    if limits.is_empty() {
+        return Ok(());
+    }
+    let db = ctx.db()?;
+    let subject = ctx.client_ip.unwrap_or("unknown");
+    limits.iter().try_for_each(|limit| ratelimit::check(db, *limit, subject, ctx.now))
+}
+
+/// The route's caching header on a successful answer.
+fn cache(response: Response, policy: Policy) -> Response {
+    match policy.cache {
+        crate::http::Cache::Public { max_age, stale_while_revalidate } if (200..300).contains(&response.status) => {
+            response.with_header(
+                "cache-control",
+                format!("public, max-age={max_age}, stale-while-revalidate={stale_while_revalidate}"),
+            )
+        }
+        _ => response,
+    }
 }
 
 /// The client's address: the first `X-Forwarded-For` entry when `trust_proxy_headers` is
 /// `true` (behind a proxy that sets it), else the connection's address Spin reports in
 /// `spin-client-addr` (`ip:port`).
 fn client_ip(env: &dyn Env, request: &Request) -> Option<String> {
-    let trust_proxy = env.variable("trust_proxy_headers").ok().flatten().is_some_and(|v| v == "true");
+    let trust_proxy = env.config().is_ok_and(|c| c.trust_proxy_headers);
     if trust_proxy
         && let Some(first) = request.header("x-forwarded-for").and_then(|v| v.split(',').next())
         && !first.trim().is_empty()
@@ -219,7 +261,10 @@ fn client_ip(env: &dyn Env, request: &Request) -> Option<String> {
 /// The safety net for a deploy whose schema is behind the code (the readiness probe normally
 /// migrates first): apply what is pending, so that the client's retry succeeds.
 fn prepare_schema(component: &str, env: &dyn Env, request_id: &str) {
-    let outcome = env.dev_seed().and_then(|seed| Ok(crate::migrate::ensure_schema(env.db()?, seed)?));
+    let outcome = env
+        .config()
+        .map_err(ApiError::from)
+        .and_then(|config| Ok(crate::migrate::ensure_schema(env.db()?, config.dev_seed)?));
     let (level, message) = match &outcome {
         Ok(_) => ("info", "applied pending migrations after a request found the schema behind".to_owned()),
         Err(e) => ("error", format!("could not apply pending migrations: {e}")),
@@ -230,16 +275,20 @@ fn prepare_schema(component: &str, env: &dyn Env, request_id: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ConfigError;
     use crate::db::{DbError, Param};
 
-    struct NoDb;
+    struct NoDb(Config);
 
     impl Env for NoDb {
-        fn db(&self) -> Result<&dyn Db, ApiError> {
-            Err(DbError::Connection("refused".into()).into())
+        fn db(&self) -> Result<&dyn Db, DbError> {
+            Err(DbError::Connection("refused".into()))
         }
-        fn variable(&self, _: &str) -> Result<Option<String>, ApiError> {
-            Ok(None)
+        fn config(&self) -> Result<&Config, ConfigError> {
+            Ok(&self.0)
+        }
+        fn now(&self) -> OffsetDateTime {
+            OffsetDateTime::UNIX_EPOCH
         }
     }
 
@@ -253,11 +302,20 @@ mod tests {
     }
 
     fn router() -> Router<Handler> {
-        Router::new().get("/ok", ok as Handler).get("/db", needs_db as Handler)
+        let cached = Policy {
+            rate: crate::http::RateClass::PublicRead,
+            cache: crate::http::Cache::Public { max_age: 5, stale_while_revalidate: 30 },
+        };
+        Router::new()
+            .get("/ok", Policy::PUBLIC, ok as Handler)
+            .get("/db", Policy::PUBLIC, needs_db as Handler)
+            .get("/cached", cached, ok as Handler)
+            .route("POST", "/write", Policy::WRITE, ok as Handler)
     }
 
     fn send(method: &str, path: &str, headers: Vec<(String, String)>, body: Vec<u8>) -> Response {
-        dispatch("test", &router(), &NoDb, &Request::new(method, path, headers, body))
+        let env = NoDb(Config::with(&[]).expect("defaults"));
+        dispatch("test", &router(), &env, &Request::new(method, path, headers, body))
     }
 
     #[test]
@@ -282,6 +340,16 @@ mod tests {
             let body: serde_json::Value = serde_json::from_slice(&response.body).expect("json");
             assert_eq!(body["error"]["code"], code);
         }
+    }
+
+    #[test]
+    fn the_route_policy_decides_limits_and_caching() {
+        let write = send("POST", "/write", vec![], vec![]);
+        assert_eq!(write.status, 503, "a state-changing route counts its per-address limit (in the database)");
+        let read = send("GET", "/ok", vec![], vec![]);
+        assert_eq!((read.status, read.header("cache-control")), (200, None), "a public read touches no counter");
+        let cached = send("GET", "/cached", vec![], vec![]);
+        assert_eq!(cached.header("cache-control"), Some("public, max-age=5, stale-while-revalidate=30"));
     }
 
     #[test]

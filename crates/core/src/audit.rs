@@ -1,59 +1,48 @@
-//! The audit log: every mutation, in every component, records who did what to which entity,
+//! The audit log: every mutation, from every caller, records who did what to which entity,
 //! with the before and after state, in the mutation's own transaction.
 
 use serde_json::Value;
-use uuid::Uuid;
+use time::OffsetDateTime;
 
-use crate::auth::Principal;
-use crate::db::{Db, DbError, Param};
+use crate::actor::Actor;
+use crate::db::{Db, DbError};
+use crate::repo;
 
-/// Who did it.
+/// Where a mutation came from: the actor, and the request (or scheduler run) it was part of.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    /// `user`, `api_key`, `anonymous` or `system`.
-    pub kind: &'static str,
-    /// The user or key id.
-    pub id: Option<Uuid>,
-    /// A readable label (e-mail, key name).
-    pub label: String,
+pub struct Origin {
+    /// Who.
+    pub actor: Actor,
+    /// The request id (`X-Request-Id`), or the scheduler run.
+    pub request_id: String,
+    /// The client's address, for requests.
+    pub ip: Option<String>,
+    /// When: the request's (or run's) time, the time of every row it writes.
+    pub at: OffsetDateTime,
 }
 
-impl Actor {
-    /// Nobody signed in (registration, password reset, a failed sign-in).
+impl Origin {
+    /// The scheduler's run at `tick`.
     #[must_use]
-    pub fn anonymous() -> Self {
-        Self { kind: "anonymous", id: None, label: String::new() }
+    pub fn scheduler(tick: OffsetDateTime) -> Self {
+        let request_id = format!("scheduler:{}", crate::time::format_rfc3339(tick));
+        Self { actor: Actor::Scheduler, request_id, ip: None, at: tick }
     }
 
-    /// A person acting on their own behalf before they hold a token (sign-in, reset).
+    /// The same request, another actor (a sign-in records the person it signed in).
     #[must_use]
-    pub fn user(id: Uuid, email: &str) -> Self {
-        Self { kind: "user", id: Some(id), label: email.to_owned() }
-    }
-
-    /// The scheduler or another automatic process.
-    #[must_use]
-    pub fn system(label: &str) -> Self {
-        Self { kind: "system", id: None, label: label.to_owned() }
+    pub fn as_actor(&self, actor: Actor) -> Self {
+        Self { actor, ..self.clone() }
     }
 }
 
-impl From<&Principal> for Actor {
-    fn from(principal: &Principal) -> Self {
-        match principal {
-            Principal::User { id, email, .. } => Self::user(*id, email),
-            Principal::ApiKey { id, name, .. } => Self { kind: "api_key", id: Some(*id), label: name.clone() },
-        }
-    }
-}
-
-/// What changed.
-#[derive(Debug, Clone)]
-pub struct Change<'a> {
-    /// `user.create`, `session.login`, `api_key.revoke`...
-    pub action: &'a str,
-    /// `user`, `session`, `api_key`, `service`...
-    pub entity_type: &'a str,
+/// One audit row: what changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// `user.create`, `session.login`, `event.update`...
+    pub action: &'static str,
+    /// `user`, `session`, `service`, `event`...
+    pub entity_type: &'static str,
     /// The entity's id.
     pub entity_id: Option<String>,
     /// State before (secrets left out).
@@ -62,10 +51,10 @@ pub struct Change<'a> {
     pub after: Option<Value>,
 }
 
-impl<'a> Change<'a> {
+impl Entry {
     /// A change of `entity_type` `entity_id`.
     #[must_use]
-    pub fn new(action: &'a str, entity_type: &'a str, entity_id: impl ToString) -> Self {
+    pub fn new(action: &'static str, entity_type: &'static str, entity_id: impl ToString) -> Self {
         Self { action, entity_type, entity_id: Some(entity_id.to_string()), before: None, after: None }
     }
 
@@ -84,34 +73,19 @@ impl<'a> Change<'a> {
     }
 }
 
-/// Writes one audit row.
+/// The result of a write and the audit row it calls for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Audited<T> {
+    /// What the write answers.
+    pub value: T,
+    /// Its audit row, for the caller to record in the same transaction.
+    pub entry: Entry,
+}
+
+/// Writes one audit row (inside the mutation's transaction).
 ///
 /// # Errors
 /// Database errors.
-pub fn record(
-    db: &dyn Db,
-    actor: &Actor,
-    request_id: &str,
-    ip: Option<&str>,
-    change: Change<'_>,
-) -> Result<(), DbError> {
-    let json = |v: Option<Value>| v.map_or(Param::Null, Param::Jsonb);
-    db.execute(
-        "insert into audit_log (actor_type, actor_id, actor_label, action, entity_type, entity_id,
-                                before, after, request_id, ip)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        &[
-            actor.kind.into(),
-            actor.id.into(),
-            actor.label.clone().into(),
-            change.action.into(),
-            change.entity_type.into(),
-            change.entity_id.into(),
-            json(change.before),
-            json(change.after),
-            request_id.into(),
-            ip.map(str::to_owned).into(),
-        ],
-    )?;
-    Ok(())
+pub fn record(db: &dyn Db, origin: &Origin, entry: Entry) -> Result<(), DbError> {
+    repo::audit::insert_entry(db, origin, &entry)
 }

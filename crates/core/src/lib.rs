@@ -1,27 +1,36 @@
 //! The StatusPage core: everything the Spin components share, compiled natively (for tests)
 //! and for `wasm32-wasip2` (for the components).
 //!
-//! - [`http`]: requests, responses, the JSON envelopes and the one error → HTTP mapping.
+//! - [`env`], [`config`]: what the platform gives (database, typed configuration, clock).
+//! - [`http`]: requests, responses, the JSON envelopes, route policies, the one error → HTTP mapping.
 //! - [`app`]: the pipeline every HTTP component runs a request through ([`app::dispatch`]).
-//! - [`api`]: the handlers; a component is a router over them.
+//! - [`api`]: the handlers (`require` → parse a command → one use case → respond); a
+//!   component is a router over them.
+//! - [`events`], [`catalog`]: the use cases, shared by the API, the scheduler and webhooks.
+//! - [`domain`]: values with invariants and the typed shapes of the product.
+//! - [`repo`]: every SQL statement, one function each, typed rows out.
 //! - [`db`]: the [`db::Db`] trait that hides the Spin SDK, transactions, error normalisation.
 //! - [`migrate`]: embedded SQL migrations, applied safely by whichever instance comes first.
-//! - [`repo`]: every SQL statement, one function each.
-//! - [`domain`]: values with invariants and API shapes.
 //! - [`auth`]: principals, the authorization policy, passwords, tokens, TOTP, rate limits.
-//! - [`audit`]: the audit log every mutation writes to.
+//! - [`actor`], [`audit`], [`error`]: who acts, the audit log, the use cases' errors.
 //! - [`scheduler`], [`ops`], [`log`], [`time`].
 //!
 //! With the `spin` feature, [`spin_http`] adapts spin-sdk requests and provides the Spin [`app::Env`].
 
 #![forbid(unsafe_code)]
 
+pub mod actor;
 pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod catalog;
+pub mod config;
 pub mod db;
 pub mod domain;
+pub mod env;
+pub mod error;
+pub mod events;
 pub mod http;
 pub mod log;
 pub mod migrate;

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::app::Env;
+use crate::env::Env;
 use crate::http::{ApiError, Response};
 use crate::migrate;
 
@@ -41,8 +41,11 @@ pub fn readiness(env: &dyn Env) -> Result<Response, ApiError> {
         retry_after: Some(5),
         cause: Some(cause),
     };
-    let dev_seed = env.dev_seed()?;
-    let db = env.db().map_err(|e| not_ready("database unreachable", e.log_text()))?;
+    // A misconfigured deploy must never become ready: say which variable is wrong.
+    // (Configuration errors name a variable and a parse rule, never a secret value: only
+    // booleans and numbers are parsed.)
+    let dev_seed = env.config().map_err(|e| not_ready(&e.to_string(), e.to_string()))?.dev_seed;
+    let db = env.db().map_err(|e| not_ready("database unreachable", e.to_string()))?;
     let status =
         migrate::ensure_schema(db, dev_seed).map_err(|e| not_ready("database schema not current", e.to_string()))?;
     Ok(Response::data(&serde_json::json!({

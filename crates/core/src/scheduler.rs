@@ -25,11 +25,11 @@ pub struct TickReport {
 /// Database errors; the cron trigger logs them and the next tick runs as usual.
 pub fn tick(db: &dyn Db, at: OffsetDateTime, dev_seed: bool) -> Result<TickReport, DbError> {
     migrate::ensure_schema(db, dev_seed)?;
-    let scheduled_at = crate::time::format_rfc3339(at);
-    let claim = runs::claim_tick(db, &scheduled_at)?;
-    let report = TickReport { scheduled_at, claimed: claim.claimed, pruned_runs: claim.pruned };
+    let claim = runs::claim_tick(db, at)?;
+    let report =
+        TickReport { scheduled_at: crate::time::format_rfc3339(at), claimed: claim.claimed, pruned_runs: claim.pruned };
     if claim.claimed {
-        runs::record_tick_details(db, &report.scheduled_at, &serde_json::json!({ "pruned_runs": report.pruned_runs }))?;
+        runs::record_tick_details(db, at, &serde_json::json!({ "pruned_runs": report.pruned_runs }))?;
     }
     Ok(report)
 }

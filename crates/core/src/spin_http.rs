@@ -1,13 +1,16 @@
 //! The Spin side of a component: converts spin-sdk requests and responses, and provides the
-//! [`Env`] of a request (a lazily opened PostgreSQL connection, Spin variables).
+//! [`Env`] of a request (a lazily opened PostgreSQL connection, the configuration from Spin
+//! variables, the wall clock).
 
 use std::cell::OnceCell;
 
 use spin_sdk::http::{Request as SpinRequest, Response as SpinResponse};
+use time::OffsetDateTime;
 
 use crate::app::{Env, Handler, dispatch};
-use crate::db::{Db, SpinDb};
-use crate::http::{ApiError, Request, Router};
+use crate::config::{Config, ConfigError, Lookup};
+use crate::db::{Db, DbError, SpinDb};
+use crate::http::{Request, Router};
 
 /// Serves one request of `component` through `router`.
 #[must_use]
@@ -29,27 +32,38 @@ pub fn serve(component: &str, router: &Router<Handler>, request: &SpinRequest) -
     builder.body(response.body).build()
 }
 
-/// A request's platform: one database connection, opened on first use.
+/// A request's (or a scheduler run's) platform: one database connection, opened on first use;
+/// the configuration, read from the Spin variables once; the wall clock.
 #[derive(Debug, Default)]
 pub struct SpinEnv {
     db: OnceCell<SpinDb>,
+    config: OnceCell<Result<Config, ConfigError>>,
 }
 
 impl Env for SpinEnv {
-    fn db(&self) -> Result<&dyn Db, ApiError> {
+    fn db(&self) -> Result<&dyn Db, DbError> {
         if let Some(db) = self.db.get() {
             return Ok(db);
         }
-        let url = self.variable("db_url")?.ok_or_else(|| ApiError::Internal("variable db_url is empty".into()))?;
+        let url = self.config().map_err(|e| DbError::Connection(e.to_string()))?.db_url.clone();
         let db = SpinDb::open(&url)?;
         Ok(self.db.get_or_init(|| db))
     }
 
-    fn variable(&self, name: &str) -> Result<Option<String>, ApiError> {
-        match spin_sdk::variables::get(name) {
-            Ok(value) if value.is_empty() => Ok(None),
-            Ok(value) => Ok(Some(value)),
-            Err(e) => Err(ApiError::Internal(format!("cannot read variable {name}: {e}"))),
-        }
+    fn config(&self) -> Result<&Config, ConfigError> {
+        self.config.get_or_init(|| Config::load(lookup)).as_ref().map_err(Clone::clone)
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// A Spin variable: a variable the component is not given is `Undefined` to it.
+fn lookup(name: &str) -> Lookup {
+    match spin_sdk::variables::get(name) {
+        Ok(value) => Lookup::Value(value),
+        Err(spin_sdk::variables::Error::Undefined(_)) => Lookup::NotMapped,
+        Err(e) => Lookup::Failed(e.to_string()),
     }
 }

@@ -1,4 +1,9 @@
-//! Times: RFC 3339 UTC on output, any offset accepted on input.
+//! Times: [`OffsetDateTime`] inside the core; RFC 3339 UTC with milliseconds on the wire and in
+//! SQL parameters (`$n::text::timestamptz`), any offset accepted on input.
+//!
+//! The database renders times with its `rfc3339()` function in the same format, so a time read
+//! from a row and one written by [`format_rfc3339`] are the same text, and [`serde`] (the module)
+//! reads and writes that format for the typed rows the repositories return.
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -41,6 +46,57 @@ pub fn from_unix_seconds(unix_seconds: u64) -> Result<OffsetDateTime, String> {
         .ok_or_else(|| format!("timestamp {unix_seconds} is out of range"))
 }
 
+/// `#[serde(with = "crate::time::serde")]` for an [`OffsetDateTime`] field, in the API's
+/// format; [`serde::option`] for an optional one (`null` when unset).
+pub mod serde {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::OffsetDateTime;
+
+    /// Writes the API's format.
+    ///
+    /// # Errors
+    /// The serializer's.
+    pub fn serialize<S: Serializer>(at: &OffsetDateTime, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&super::format_rfc3339(*at))
+    }
+
+    /// Reads any RFC 3339 time.
+    ///
+    /// # Errors
+    /// Text that is not RFC 3339.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<OffsetDateTime, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        super::parse_rfc3339(&text).map_err(serde::de::Error::custom)
+    }
+
+    /// The same for `Option<OffsetDateTime>`.
+    pub mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+        use time::OffsetDateTime;
+
+        /// Writes the API's format, or `null`.
+        ///
+        /// # Errors
+        /// The serializer's.
+        pub fn serialize<S: Serializer>(at: &Option<OffsetDateTime>, serializer: S) -> Result<S::Ok, S::Error> {
+            match at {
+                Some(at) => serializer.serialize_str(&crate::time::format_rfc3339(*at)),
+                None => serializer.serialize_none(),
+            }
+        }
+
+        /// Reads any RFC 3339 time, or `null`.
+        ///
+        /// # Errors
+        /// Text that is not RFC 3339.
+        pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<OffsetDateTime>, D::Error> {
+            Option::<String>::deserialize(deserializer)?
+                .map(|text| crate::time::parse_rfc3339(&text).map_err(serde::de::Error::custom))
+                .transpose()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +120,22 @@ mod tests {
     fn unix_seconds_convert() {
         assert_eq!(from_unix_seconds(0).map(format_rfc3339).as_deref(), Ok("1970-01-01T00:00:00.000Z"));
         assert!(from_unix_seconds(u64::MAX).is_err());
+    }
+
+    #[test]
+    fn the_serde_helpers_round_trip_the_api_format() {
+        #[derive(::serde::Serialize, ::serde::Deserialize, PartialEq, Debug)]
+        struct Row {
+            #[serde(with = "super::serde")]
+            at: OffsetDateTime,
+            #[serde(with = "super::serde::option")]
+            maybe: Option<OffsetDateTime>,
+        }
+        let row: Row = serde_json::from_str(r#"{"at": "2026-11-25T15:00:00+03:00", "maybe": null}"#).expect("parses");
+        assert_eq!(
+            serde_json::to_string(&row).ok().as_deref(),
+            Some(r#"{"at":"2026-11-25T12:00:00.000Z","maybe":null}"#)
+        );
+        assert!(serde_json::from_str::<Row>(r#"{"at": "yesterday", "maybe": null}"#).is_err());
     }
 }

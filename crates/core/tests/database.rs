@@ -1,41 +1,16 @@
 //! The core's SQL against real PostgreSQL through the native adapter: migrations under
 //! concurrency, transactions, the constraint registry, the one-row rule.
 
+mod common;
+
 use std::sync::Arc;
 
+use common::Fresh;
 use statuspage_core::db::{Db, DbError, DbExt, NativeDb, Param, transaction};
-use statuspage_core::http::{ApiError, CONFLICT_CONSTRAINTS};
+use statuspage_core::error::{Error, OnConstraint};
+use statuspage_core::http::ApiError;
 use statuspage_core::migrate::{ensure_schema, latest_version};
-
-fn root() -> String {
-    std::env::var("STATUSPAGE_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
-}
-
-/// A fresh, empty database, dropped afterwards.
-struct Fresh {
-    name: String,
-}
-
-impl Fresh {
-    fn new() -> Self {
-        let name = format!("sp_core_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-        let admin = NativeDb::connect(&format!("{}/postgres", root())).expect("admin connection");
-        admin.execute(&format!("create database {name}"), &[]).expect("create database");
-        Self { name }
-    }
-
-    fn connect(&self) -> NativeDb {
-        NativeDb::connect(&format!("{}/{}", root(), self.name)).expect("connection")
-    }
-}
-
-impl Drop for Fresh {
-    fn drop(&mut self) {
-        if let Ok(admin) = NativeDb::connect(&format!("{}/postgres", root())) {
-            let _ = admin.execute(&format!("drop database if exists {} with (force)", self.name), &[]);
-        }
-    }
-}
+use statuspage_core::repo::MAPPED_CONSTRAINTS;
 
 #[test]
 fn concurrent_runners_apply_each_migration_exactly_once() {
@@ -106,7 +81,7 @@ fn transactions_commit_on_ok_and_roll_back_on_err() {
 }
 
 #[test]
-fn every_conflict_constraint_exists_and_maps_to_409() {
+fn every_mapped_constraint_exists_and_only_the_call_site_makes_it_a_conflict() {
     let fresh = Fresh::new();
     let db = fresh.connect();
     ensure_schema(&db, false).expect("schema");
@@ -117,19 +92,16 @@ fn every_conflict_constraint_exists_and_maps_to_409() {
             &[],
         )
         .expect("names");
-    for (constraint, code, _) in CONFLICT_CONSTRAINTS {
+    for constraint in MAPPED_CONSTRAINTS {
         assert!(names.iter().any(|n| n == constraint), "{constraint} is not created by any migration");
-        let error = DbError::Query {
-            state: Some(statuspage_core::db::SqlState("23505".into())),
-            constraint: Some((*constraint).into()),
-            message: String::new(),
-        };
-        assert!(matches!(ApiError::from(error), ApiError::Conflict { code: c, .. } if c == *code));
     }
     db.execute("insert into services (name, slug) values ('A', 'a')", &[]).expect("first");
-    let duplicate = db.execute("insert into services (name, slug) values ('B', 'a')", &[]).expect_err("duplicate");
+    let insert = || db.execute("insert into services (name, slug) values ('B', 'a')", &[]);
+    let duplicate = insert().expect_err("duplicate");
     assert_eq!(duplicate.constraint(), Some("services_slug_key"));
-    assert_eq!(ApiError::from(duplicate).status(), 409);
+    assert_eq!(ApiError::from(duplicate).status(), 500, "no blanket rule makes a violation the client's conflict");
+    let mapped = insert().on_constraint("services_slug_key", || Error::conflict("slug_taken", "taken"));
+    assert_eq!(ApiError::from(mapped.expect_err("duplicate")).status(), 409);
 }
 
 #[test]

@@ -3,13 +3,14 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::auth::{Factor, check_name};
+use super::auth::{Factor, email_taken};
 use crate::app::Ctx;
-use crate::audit::Change;
+use crate::audit::Entry;
 use crate::auth::{Action, Principal, Role, password, tokens, totp};
-use crate::db::transaction;
-use crate::domain::{Email, User};
+use crate::domain::{DisplayName, Email, User};
+use crate::error::OnConstraint;
 use crate::http::{ApiError, Body, Response, present};
+use crate::repo::users::UserChanges;
 use crate::repo::{sessions, users};
 
 /// The signed-in person: id and session family.
@@ -40,7 +41,7 @@ pub fn get_me(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 pub fn update_me(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let (id, _) = me(ctx)?;
     let mut body = Body::parse(ctx.request)?;
-    let name = body.optional_str("name").and_then(|n| body.check("name", check_name(&n)));
+    let name = body.optional_str("name").and_then(|n| body.check("name", DisplayName::parse(&n)));
     let email = body.optional_str("email").and_then(|e| body.check("email", Email::parse(&e)));
     for field in ["role", "is_active"] {
         if body.has(field) {
@@ -48,13 +49,18 @@ pub fn update_me(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         }
     }
     body.finish()?;
-    let db = ctx.db()?;
-    let user = transaction(db, |db| {
+    let changes = UserChanges {
+        name: name.as_ref().map(DisplayName::as_str),
+        email: email.as_ref().map(Email::as_str),
+        role: None,
+    };
+    let user = ctx.write(|db| {
         let before = load(ctx, id)?;
-        let after = users::update_user(db, id, name.as_deref(), email.as_ref().map(Email::as_str), None)?
+        let after = users::update_user(db, id, &changes, ctx.now)
+            .on_constraint(users::EMAIL_KEY, email_taken)?
             .ok_or_else(|| ApiError::NotFound("the account no longer exists".into()))?;
-        ctx.audit(db, &ctx.actor(), Change::new("user.update", "user", id).before(&before).after(&after))?;
-        Ok::<_, ApiError>(after)
+        ctx.audit(db, Entry::new("user.update", "user", id).before(&before).after(&after))?;
+        Ok(after)
     })?;
     Ok(Response::data(&user))
 }
@@ -78,15 +84,10 @@ pub fn change_password(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         return Err(ApiError::invalid("current_password", "is not the current password"));
     }
     let hash = password::hash(&present(new)?).map_err(ApiError::Internal)?;
-    transaction(db, |db| {
-        users::set_password(db, id, &hash)?;
-        let revoked = sessions::revoke_user_sessions(db, id, session)?;
-        ctx.audit(
-            db,
-            &ctx.actor(),
-            Change::new("user.password_change", "user", id).after(json!({ "revoked_sessions": revoked })),
-        )?;
-        Ok::<_, ApiError>(())
+    ctx.write(|db| {
+        users::set_password(db, id, &hash, ctx.now)?;
+        let revoked = sessions::revoke_user_sessions(db, id, session, ctx.now)?;
+        ctx.audit(db, Entry::new("user.password_change", "user", id).after(json!({ "revoked_sessions": revoked })))
     })?;
     Ok(Response::no_content())
 }
@@ -107,11 +108,9 @@ pub fn enroll(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     }
     let secret = totp::new_secret().map_err(ApiError::Internal)?;
     let uri = totp::otpauth_uri(&secret, &user.email).map_err(ApiError::Internal)?;
-    let db = ctx.db()?;
-    transaction(db, |db| {
-        users::set_pending_totp(db, id, &secret)?;
-        ctx.audit(db, &ctx.actor(), Change::new("user.2fa_enroll", "user", id))?;
-        Ok::<_, ApiError>(())
+    ctx.write(|db| {
+        users::set_pending_totp(db, id, &secret, ctx.now)?;
+        ctx.audit(db, Entry::new("user.2fa_enroll", "user", id))
     })?;
     Ok(Response::data(&json!({ "secret": secret, "otpauth_uri": uri })))
 }
@@ -137,16 +136,15 @@ pub fn confirm(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             });
         }
     };
-    let step = totp::verify_now(&secret, &present(code)?)
+    let step = totp::verify_at(&secret, &present(code)?, ctx.now)
         .ok_or_else(|| ApiError::invalid("code", "is not the current code of the enrolled secret"))?;
     let codes = totp::recovery_codes().map_err(ApiError::Internal)?;
     let hashes: Vec<String> = codes.iter().map(|c| tokens::hash_secret(c)).collect();
-    transaction(db, |db| {
+    ctx.write(|db| {
         users::use_totp_step(db, id, step)?;
-        users::set_totp_enabled(db, id, true)?;
+        users::set_totp_enabled(db, id, true, ctx.now)?;
         users::replace_recovery_codes(db, id, &hashes)?;
-        ctx.audit(db, &ctx.actor(), Change::new("user.2fa_enable", "user", id))?;
-        Ok::<_, ApiError>(())
+        ctx.audit(db, Entry::new("user.2fa_enable", "user", id))
     })?;
     Ok(Response::data(&json!({ "totp_enabled": true, "recovery_codes": codes })))
 }
@@ -167,21 +165,20 @@ pub fn disable(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     if !credentials.user.totp_enabled {
         return Err(ApiError::Conflict { code: "two_factor_disabled", message: "two-factor is not on".into() });
     }
-    if credentials.user.role == Role::Admin && ctx.env.variable("require_admin_totp")?.is_some_and(|v| v == "true") {
+    if credentials.user.role == Role::Admin && ctx.config()?.require_admin_totp {
         return Err(ApiError::Forbidden("two-factor is mandatory for admins on this server".into()));
     }
     if !password::verify(&present(password)?, Some(&credentials.password_hash)) {
         return Err(ApiError::invalid("password", "is not the current password"));
     }
-    let factor = Factor::totp_or_recovery(credentials.totp_secret.as_deref(), &present(code)?);
-    transaction(db, |db| {
-        if !factor.spend(db, id)? {
+    let factor = Factor::totp_or_recovery(credentials.totp_secret.as_deref(), &present(code)?, ctx.now);
+    ctx.write(|db| {
+        if !factor.spend(db, id, ctx.now)? {
             return Err(ApiError::invalid("code", "is wrong or was already used"));
         }
-        users::set_totp_enabled(db, id, false)?;
+        users::set_totp_enabled(db, id, false, ctx.now)?;
         users::replace_recovery_codes(db, id, &[])?;
-        ctx.audit(db, &ctx.actor(), Change::new("user.2fa_disable", "user", id))?;
-        Ok(())
+        ctx.audit(db, Entry::new("user.2fa_disable", "user", id))
     })?;
     Ok(Response::no_content())
 }

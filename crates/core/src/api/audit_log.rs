@@ -1,8 +1,9 @@
 //! `GET /api/v1/audit-log`.
 
+use super::parse::{self, time_query, uuid_query};
 use crate::app::Ctx;
 use crate::auth::Action;
-use crate::http::{ApiError, FieldError, Page, Response};
+use crate::http::{ApiError, FieldError, Request, Response};
 use crate::repo::audit::{self, AuditFilter};
 
 /// `GET /api/v1/audit-log`: admins (or keys with `audit:read`); filters `actor_id`, `action`,
@@ -12,28 +13,13 @@ use crate::repo::audit::{self, AuditFilter};
 /// 401, 403, 400 listing every bad parameter.
 pub fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     ctx.require(Action::ReadAuditLog)?;
-    let request = ctx.request;
-    let mut errors = Vec::new();
-    let page = Page::collect(request, &mut errors);
-    let mut filter = AuditFilter::default();
-    if let Some(raw) = request.query_param("actor_id") {
-        match uuid::Uuid::parse_str(raw) {
-            Ok(id) => filter.actor_id = Some(id),
-            Err(_) => errors.push(FieldError::new("actor_id", "must be a UUID")),
-        }
-    }
-    for (field, slot) in [("from", &mut filter.from), ("to", &mut filter.to)] {
-        if let Some(raw) = request.query_param(field) {
-            match crate::time::parse_rfc3339(raw) {
-                Ok(t) => *slot = Some(crate::time::format_rfc3339(t)),
-                Err(message) => errors.push(FieldError::new(field, message)),
-            }
-        }
-    }
-    filter.action = request.query_param("action").map(str::to_owned);
-    filter.entity_type = request.query_param("entity_type").map(str::to_owned);
-    filter.entity_id = request.query_param("entity_id").map(str::to_owned);
-    let (Some(page), true) = (page, errors.is_empty()) else { return Err(ApiError::Validation(errors)) };
-    let found = audit::list_entries(ctx.db()?, &filter, page)?;
-    Ok(Response::list(&found.items, page.meta(found.total)))
+    let filters = |request: &Request, errors: &mut Vec<FieldError>| AuditFilter {
+        actor_id: uuid_query(request, "actor_id", errors),
+        from: time_query(request, "from", errors),
+        to: time_query(request, "to", errors),
+        action: request.query_param("action").map(str::to_owned),
+        entity_type: request.query_param("entity_type").map(str::to_owned),
+        entity_id: request.query_param("entity_id").map(str::to_owned),
+    };
+    parse::list(ctx, filters, audit::list_entries)
 }

@@ -4,12 +4,15 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::actor::Actor;
 use crate::app::Ctx;
-use crate::audit::{Actor, Change};
+use crate::audit::{self, Entry};
 use crate::auth::{Principal, Role, password, ratelimit, tokens, totp};
-use crate::db::{Db, transaction};
-use crate::domain::{Email, User};
+use crate::db::Db;
+use crate::domain::{DisplayName, Email, User};
+use crate::error::{Error, OnConstraint};
 use crate::http::{ApiError, Body, Response, present};
+use crate::repo::users::NewUser;
 use crate::repo::{outbox, sessions, users};
 
 /// How long the second sign-in step may take.
@@ -20,31 +23,20 @@ const MFA_MAX_ATTEMPTS: i32 = 5;
 const RESET_TTL_SECS: i32 = 3600;
 const PURPOSE_RESET: &str = "password_reset";
 const PURPOSE_MFA: &str = "mfa_login";
-/// Longest display name.
-pub(crate) const MAX_NAME_CHARS: usize = 200;
-
-pub(crate) fn now_unix() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
-fn jwt_secret(ctx: &Ctx<'_>) -> Result<String, ApiError> {
-    ctx.env.variable("jwt_secret")?.ok_or_else(|| ApiError::Internal("the jwt_secret variable is empty".into()))
-}
-
-pub(crate) fn client_ip(ctx: &Ctx<'_>) -> String {
-    ctx.client_ip.unwrap_or("unknown").to_owned()
-}
-
 /// Starts a session family for `user` and answers its tokens.
 pub(crate) fn start_session(ctx: &Ctx<'_>, db: &dyn Db, user: &User) -> Result<Value, ApiError> {
     let family = Uuid::new_v4();
     let refresh = tokens::random_secret(32).map_err(ApiError::Internal)?;
-    sessions::create_session(db, user.id, family, &tokens::hash_secret(&refresh))?;
+    sessions::create_session(db, user.id, family, &tokens::hash_secret(&refresh), ctx.now)?;
     token_pair(ctx, user, family, &refresh)
 }
 
 fn token_pair(ctx: &Ctx<'_>, user: &User, family: Uuid, refresh: &str) -> Result<Value, ApiError> {
-    let access = tokens::issue_access(&jwt_secret(ctx)?, user.id, user.role, family, now_unix())
+    let secret = &ctx.config()?.jwt_secret;
+    if secret.is_empty() {
+        return Err(ApiError::Internal("the jwt_secret variable is empty".into()));
+    }
+    let access = tokens::issue_access(secret, user.id, user.role, family, ctx.now.unix_timestamp())
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(json!({
         "access_token": access,
@@ -54,14 +46,14 @@ fn token_pair(ctx: &Ctx<'_>, user: &User, family: Uuid, refresh: &str) -> Result
     }))
 }
 
-/// A display name: trimmed, at most 200 characters.
-pub(crate) fn check_name(raw: &str) -> Result<String, String> {
-    let name = raw.trim();
-    if name.chars().count() > MAX_NAME_CHARS {
-        Err(format!("must be at most {MAX_NAME_CHARS} characters"))
-    } else {
-        Ok(name.to_owned())
-    }
+/// The e-mail is taken: 409 `email_taken`.
+pub(crate) fn email_taken() -> Error {
+    Error::conflict("email_taken", "an account with this e-mail address already exists")
+}
+
+/// Creates an account (in the caller's transaction).
+pub(crate) fn create_account(ctx: &Ctx<'_>, db: &dyn Db, account: &NewUser<'_>) -> Result<User, ApiError> {
+    Ok(users::insert_user(db, account, ctx.now).on_constraint(users::EMAIL_KEY, email_taken)?)
 }
 
 /// `POST /api/v1/auth/register`: creates a `user` account (unless `registration_enabled` is
@@ -70,23 +62,24 @@ pub(crate) fn check_name(raw: &str) -> Result<String, String> {
 /// # Errors
 /// 403 when registration is off; 400; 409 `email_taken`; 429.
 pub fn register(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    if ctx.env.variable("registration_enabled")?.is_some_and(|v| v == "false") {
+    if !ctx.config()?.registration_enabled {
         return Err(ApiError::Forbidden("registration is turned off on this server".into()));
     }
-    let db = ctx.db()?;
-    ratelimit::check(db, ratelimit::REGISTER_PER_IP, &client_ip(ctx))?;
     let mut body = Body::parse(ctx.request)?;
     let email = body.required_str("email").and_then(|e| body.check("email", Email::parse(&e)));
     let password =
         body.required_str("password").and_then(|p| body.check("password", password::check_policy(&p).map(|()| p)));
-    let name = body.optional_str("name").and_then(|n| body.check("name", check_name(&n)));
+    let name = body.optional_str("name").and_then(|n| body.check("name", DisplayName::parse(&n)));
     body.finish()?;
     let (email, password) = (present(email)?, present(password)?);
     let hash = password::hash(&password).map_err(ApiError::Internal)?;
-    let user = transaction(db, |db| {
-        let user = users::insert_user(db, email.as_str(), name.as_deref().unwrap_or_default(), &hash, Role::User)?;
-        ctx.audit(db, &Actor::user(user.id, &user.email), Change::new("user.register", "user", user.id).after(&user))?;
-        Ok::<_, ApiError>(user)
+    let name = name.as_ref().map_or("", DisplayName::as_str);
+    let user = ctx.write(|db| {
+        let user =
+            create_account(ctx, db, &NewUser { email: email.as_str(), name, password_hash: &hash, role: Role::User })?;
+        let origin = ctx.origin().as_actor(Actor::user(user.id, &user.email));
+        audit::record(db, &origin, Entry::new("user.register", "user", user.id).after(&user))?;
+        Ok(user)
     })?;
     Ok(Response::created(&user))
 }
@@ -99,13 +92,12 @@ pub fn register(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 /// 400; 401; 429 per address and per account.
 pub fn login(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let db = ctx.db()?;
-    ratelimit::check(db, ratelimit::LOGIN_PER_IP, &client_ip(ctx))?;
     let mut body = Body::parse(ctx.request)?;
     let email = body.required_str("email");
     let password = body.required_str("password");
     body.finish()?;
     let (email, password) = (present(email)?.trim().to_lowercase(), present(password)?);
-    ratelimit::check(db, ratelimit::LOGIN_PER_ACCOUNT, &email)?;
+    ratelimit::check(db, ratelimit::LOGIN_PER_ACCOUNT, &email, ctx.now)?;
     let found =
         if password.len() <= password::MAX_BYTES { users::find_credentials_by_email(db, &email)? } else { None };
     let valid = password::verify(&password, found.as_ref().map(|c| c.password_hash.as_str()));
@@ -118,34 +110,24 @@ pub fn login(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     }
     if credentials.user.totp_enabled {
         let challenge = tokens::random_secret(32).map_err(ApiError::Internal)?;
-        sessions::create_one_time(
-            db,
-            credentials.user.id,
-            PURPOSE_MFA,
-            &tokens::hash_secret(&challenge),
-            MFA_TTL_SECS,
-        )?;
+        let hash = tokens::hash_secret(&challenge);
+        sessions::create_one_time(db, credentials.user.id, PURPOSE_MFA, &hash, MFA_TTL_SECS, ctx.now)?;
         return Ok(Response::data(
             &json!({ "mfa_required": true, "mfa_token": challenge, "expires_in": MFA_TTL_SECS }),
         ));
     }
-    signed_in(ctx, db, &credentials.user, "password")
+    signed_in(ctx, &credentials.user, "password")
 }
 
-fn signed_in(ctx: &Ctx<'_>, db: &dyn Db, user: &User, method: &str) -> Result<Response, ApiError> {
-    let tokens = transaction(db, |db| {
-        users::touch_login(db, user.id)?;
+fn signed_in(ctx: &Ctx<'_>, user: &User, method: &str) -> Result<Response, ApiError> {
+    let tokens = ctx.write(|db| {
+        users::touch_login(db, user.id, ctx.now)?;
         let tokens = start_session(ctx, db, user)?;
-        ctx.audit(
-            db,
-            &Actor::user(user.id, &user.email),
-            Change::new("session.login", "user", user.id).after(json!({ "method": method })),
-        )?;
-        Ok::<_, ApiError>(tokens)
+        let origin = ctx.origin().as_actor(Actor::user(user.id, &user.email));
+        audit::record(db, &origin, Entry::new("session.login", "user", user.id).after(json!({ "method": method })))?;
+        Ok(tokens)
     })?;
-    let two_factor_required = user.role == Role::Admin
-        && !user.totp_enabled
-        && ctx.env.variable("require_admin_totp")?.is_some_and(|v| v == "true");
+    let two_factor_required = user.role == Role::Admin && !user.totp_enabled && ctx.config()?.require_admin_totp;
     let mut data = json!({ "user": user, "tokens": tokens });
     if two_factor_required {
         data["two_factor_enrollment_required"] = json!(true);
@@ -165,17 +147,18 @@ impl Factor {
         Self::RecoveryCode(tokens::hash_secret(&totp::normalise_recovery_code(code)))
     }
 
-    /// `code` as a TOTP code when it verifies against `secret`, else as a recovery code.
-    pub(crate) fn totp_or_recovery(secret: Option<&str>, code: &str) -> Self {
-        secret.and_then(|s| totp::verify_now(s, code)).map_or_else(|| Self::recovery(code), Self::Totp)
+    /// `code` as a TOTP code when it verifies against `secret` at `now`, else as a recovery
+    /// code.
+    pub(crate) fn totp_or_recovery(secret: Option<&str>, code: &str, now: time::OffsetDateTime) -> Self {
+        secret.and_then(|s| totp::verify_at(s, code, now)).map_or_else(|| Self::recovery(code), Self::Totp)
     }
 
-    /// Spends the factor for `user` (each TOTP step and recovery code works once); answers
-    /// whether it was accepted.
-    pub(crate) fn spend(&self, db: &dyn Db, user: Uuid) -> Result<bool, crate::db::DbError> {
+    /// Spends the factor for `user` at `now` (each TOTP step and recovery code works once);
+    /// answers whether it was accepted.
+    pub(crate) fn spend(&self, db: &dyn Db, user: Uuid, now: time::OffsetDateTime) -> Result<bool, crate::db::DbError> {
         match self {
             Self::Totp(step) => users::use_totp_step(db, user, *step),
-            Self::RecoveryCode(hash) => users::use_recovery_code(db, user, hash),
+            Self::RecoveryCode(hash) => users::use_recovery_code(db, user, hash, now),
         }
     }
 }
@@ -196,8 +179,8 @@ pub fn login_second_step(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         body.error("code", "is required (or give a recovery_code)");
     }
     body.finish()?;
-    let challenge =
-        sessions::find_one_time(db, PURPOSE_MFA, &tokens::hash_secret(&present(challenge)?))?.ok_or_else(|| {
+    let challenge = sessions::find_one_time(db, PURPOSE_MFA, &tokens::hash_secret(&present(challenge)?), ctx.now)?
+        .ok_or_else(|| {
             ApiError::Unauthorized("the sign-in challenge is invalid or has expired; sign in again".into())
         })?;
     let credentials = users::find_credentials(db, challenge.user_id)?
@@ -206,25 +189,25 @@ pub fn login_second_step(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     // An explicit `code` is only ever a TOTP code: it never falls back to the recovery codes.
     let factor = match (code, recovery) {
         (Some(code), _) => {
-            credentials.totp_secret.as_deref().and_then(|s| totp::verify_now(s, &code)).map(Factor::Totp)
+            credentials.totp_secret.as_deref().and_then(|s| totp::verify_at(s, &code, ctx.now)).map(Factor::Totp)
         }
         (None, Some(recovery)) => Some(Factor::recovery(&recovery)),
         (None, None) => None,
     };
     let user = credentials.user;
-    let accepted = transaction(db, |db| {
+    let accepted = ctx.write(|db| {
         let factor_ok = match &factor {
-            Some(factor) => factor.spend(db, user.id)?,
+            Some(factor) => factor.spend(db, user.id, ctx.now)?,
             None => false,
         };
-        Ok::<_, ApiError>(factor_ok && sessions::spend_one_time(db, challenge.id)?)
+        Ok(factor_ok && sessions::spend_one_time(db, challenge.id, ctx.now)?)
     })?;
     if !accepted {
-        sessions::fail_one_time(db, challenge.id, MFA_MAX_ATTEMPTS)?;
+        sessions::fail_one_time(db, challenge.id, MFA_MAX_ATTEMPTS, ctx.now)?;
         return Err(ApiError::Unauthorized("the code is wrong or was already used".into()));
     }
     let method = if matches!(factor, Some(Factor::Totp(_))) { "totp" } else { "recovery_code" };
-    signed_in(ctx, db, &user, method)
+    signed_in(ctx, &user, method)
 }
 
 /// `POST /api/v1/auth/refresh`: `{refresh_token}` → `{user, tokens}` with a new refresh token;
@@ -238,26 +221,23 @@ pub fn refresh(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let presented = body.required_str("refresh_token");
     body.finish()?;
     let fresh = tokens::random_secret(32).map_err(ApiError::Internal)?;
-    match sessions::rotate(db, &tokens::hash_secret(&present(presented)?), &tokens::hash_secret(&fresh))? {
+    match sessions::rotate(db, &tokens::hash_secret(&present(presented)?), &tokens::hash_secret(&fresh), ctx.now)? {
         sessions::Rotation::Rotated { user_id, family_id } => {
             let user = users::find_user(db, user_id)?.filter(|u| u.is_active);
             let Some(user) = user else {
-                sessions::revoke_family(db, family_id)?;
+                sessions::revoke_family(db, family_id, ctx.now)?;
                 return Err(ApiError::Unauthorized("the account is deactivated".into()));
             };
             let tokens = token_pair(ctx, &user, family_id, &fresh)?;
             Ok(Response::data(&json!({ "user": user, "tokens": tokens })))
         }
         sessions::Rotation::Reused { user_id, family_id } => {
-            transaction(db, |db| {
-                let revoked = sessions::revoke_family(db, family_id)?;
-                ctx.audit(
-                    db,
-                    &Actor { kind: "user", id: Some(user_id), label: String::new() },
-                    Change::new("session.reuse_detected", "session", family_id)
-                        .after(json!({ "revoked_tokens": revoked })),
-                )?;
-                Ok::<_, ApiError>(())
+            ctx.write(|db| {
+                let revoked = sessions::revoke_family(db, family_id, ctx.now)?;
+                let origin = ctx.origin().as_actor(Actor::user(user_id, ""));
+                let entry = Entry::new("session.reuse_detected", "session", family_id)
+                    .after(json!({ "revoked_tokens": revoked }));
+                Ok(audit::record(db, &origin, entry)?)
             })?;
             Err(ApiError::Unauthorized(
                 "this refresh token was already used; the session is revoked, sign in again".into(),
@@ -290,10 +270,9 @@ pub fn logout(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
                 .ok_or_else(|| ApiError::Unauthorized("no session to sign out of".into()))?
         }
     };
-    transaction(db, |db| {
-        sessions::revoke_family(db, family)?;
-        ctx.audit(db, &ctx.actor(), Change::new("session.logout", "session", family))?;
-        Ok::<_, ApiError>(())
+    ctx.write(|db| {
+        sessions::revoke_family(db, family, ctx.now)?;
+        ctx.audit(db, Entry::new("session.logout", "session", family))
     })?;
     Ok(Response::no_content())
 }
@@ -301,16 +280,12 @@ pub fn logout(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 /// Queues a password-reset e-mail for `user` (replacing older links).
 pub(crate) fn queue_reset(ctx: &Ctx<'_>, db: &dyn Db, user: &User) -> Result<(), ApiError> {
     let token = tokens::random_secret(32).map_err(ApiError::Internal)?;
-    sessions::expire_one_time(db, user.id, PURPOSE_RESET)?;
-    sessions::create_one_time(db, user.id, PURPOSE_RESET, &tokens::hash_secret(&token), RESET_TTL_SECS)?;
-    let base = ctx.env.variable("base_url")?.unwrap_or_default();
-    let link = format!("{}/reset-password?token={token}", base.trim_end_matches('/'));
-    outbox::queue_email(
-        db,
-        "password_reset",
-        &user.email,
-        json!({ "name": user.name, "reset_url": link, "token": token, "expires_in_minutes": RESET_TTL_SECS / 60 }),
-    )?;
+    sessions::expire_one_time(db, user.id, PURPOSE_RESET, ctx.now)?;
+    sessions::create_one_time(db, user.id, PURPOSE_RESET, &tokens::hash_secret(&token), RESET_TTL_SECS, ctx.now)?;
+    let link = format!("{}/reset-password?token={token}", ctx.config()?.base_url);
+    let payload =
+        json!({ "name": user.name, "reset_url": link, "token": token, "expires_in_minutes": RESET_TTL_SECS / 60 });
+    outbox::queue_email(db, "password_reset", &user.email, payload, ctx.now)?;
     Ok(())
 }
 
@@ -321,18 +296,16 @@ pub(crate) fn queue_reset(ctx: &Ctx<'_>, db: &dyn Db, user: &User) -> Result<(),
 /// 400; 429 per address and per account.
 pub fn forgot_password(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let db = ctx.db()?;
-    ratelimit::check(db, ratelimit::RESET_PER_IP, &client_ip(ctx))?;
     let mut body = Body::parse(ctx.request)?;
     let email = body.required_str("email").and_then(|e| body.check("email", Email::parse(&e)));
     body.finish()?;
     let email = present(email)?;
-    ratelimit::check(db, ratelimit::RESET_PER_ACCOUNT, email.as_str())?;
+    ratelimit::check(db, ratelimit::RESET_PER_ACCOUNT, email.as_str(), ctx.now)?;
     if let Some(credentials) = users::find_credentials_by_email(db, email.as_str())?.filter(|c| c.user.is_active) {
         let user = credentials.user;
-        transaction(db, |db| {
+        ctx.write(|db| {
             queue_reset(ctx, db, &user)?;
-            ctx.audit(db, &Actor::anonymous(), Change::new("user.password_reset_requested", "user", user.id))?;
-            Ok::<_, ApiError>(())
+            ctx.audit(db, Entry::new("user.password_reset_requested", "user", user.id))
         })?;
     }
     Ok(Response::json(
@@ -348,7 +321,6 @@ pub fn forgot_password(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 /// 400 (`invalid_token` for an unknown, used or expired token); 429.
 pub fn reset_password(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let db = ctx.db()?;
-    ratelimit::check(db, ratelimit::RESET_PER_IP, &client_ip(ctx))?;
     let mut body = Body::parse(ctx.request)?;
     let token = body.required_str("token");
     let new_password = body
@@ -357,21 +329,19 @@ pub fn reset_password(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     body.finish()?;
     let invalid =
         || ApiError::BadRequest { code: "invalid_token", message: "the reset link is invalid, used or expired".into() };
-    let token =
-        sessions::find_one_time(db, PURPOSE_RESET, &tokens::hash_secret(&present(token)?))?.ok_or_else(invalid)?;
+    let token = sessions::find_one_time(db, PURPOSE_RESET, &tokens::hash_secret(&present(token)?), ctx.now)?
+        .ok_or_else(invalid)?;
     let hash = password::hash(&present(new_password)?).map_err(ApiError::Internal)?;
-    transaction(db, |db| {
-        if !sessions::spend_one_time(db, token.id)? {
+    ctx.write(|db| {
+        if !sessions::spend_one_time(db, token.id, ctx.now)? {
             return Err(invalid());
         }
-        users::set_password(db, token.user_id, &hash)?;
-        let revoked = sessions::revoke_user_sessions(db, token.user_id, None)?;
-        ctx.audit(
-            db,
-            &Actor { kind: "user", id: Some(token.user_id), label: String::new() },
-            Change::new("user.password_reset", "user", token.user_id).after(json!({ "revoked_sessions": revoked })),
-        )?;
-        Ok(())
+        users::set_password(db, token.user_id, &hash, ctx.now)?;
+        let revoked = sessions::revoke_user_sessions(db, token.user_id, None, ctx.now)?;
+        let origin = ctx.origin().as_actor(Actor::user(token.user_id, ""));
+        let entry =
+            Entry::new("user.password_reset", "user", token.user_id).after(json!({ "revoked_sessions": revoked }));
+        Ok(audit::record(db, &origin, entry)?)
     })?;
     Ok(Response::no_content())
 }

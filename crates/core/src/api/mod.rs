@@ -7,6 +7,7 @@ pub mod auth;
 pub mod catalog;
 pub mod events;
 pub mod ops;
+pub mod parse;
 pub mod routes;
 pub mod templates;
 pub mod users;

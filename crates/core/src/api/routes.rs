@@ -3,77 +3,81 @@
 
 use super::{account, api_keys, audit_log, auth, catalog, events, ops, templates, users};
 use crate::app::Handler;
-use crate::http::Router;
+use crate::http::{Policy, Router};
+
+const PUBLIC: Policy = Policy::PUBLIC;
+const AUTHENTICATED: Policy = Policy::AUTHENTICATED;
+const WRITE: Policy = Policy::WRITE;
 
 /// `auth`: identity and access (SPEC §3).
 #[must_use]
 pub fn auth() -> Router<Handler> {
     Router::<Handler>::new()
-        .route("POST", "/api/v1/auth/register", auth::register)
-        .route("POST", "/api/v1/auth/login", auth::login)
-        .route("POST", "/api/v1/auth/login/2fa", auth::login_second_step)
-        .route("POST", "/api/v1/auth/refresh", auth::refresh)
-        .route("POST", "/api/v1/auth/logout", auth::logout)
-        .route("POST", "/api/v1/auth/forgot-password", auth::forgot_password)
-        .route("POST", "/api/v1/auth/reset-password", auth::reset_password)
-        .route("POST", "/api/v1/auth/2fa/enroll", account::enroll)
-        .route("POST", "/api/v1/auth/2fa/confirm", account::confirm)
-        .route("POST", "/api/v1/auth/2fa/disable", account::disable)
-        .get("/api/v1/me", account::get_me)
-        .route("PATCH", "/api/v1/me", account::update_me)
-        .route("PUT", "/api/v1/me/password", account::change_password)
-        .get("/api/v1/users", users::list)
-        .route("POST", "/api/v1/users", users::create)
-        .get("/api/v1/users/:id", users::get)
-        .route("PATCH", "/api/v1/users/:id", users::update)
-        .route("POST", "/api/v1/users/:id/deactivate", users::deactivate)
-        .route("POST", "/api/v1/users/:id/reactivate", users::reactivate)
-        .route("POST", "/api/v1/users/:id/reset-password", users::reset_password)
-        .get("/api/v1/api-keys", api_keys::list)
-        .route("POST", "/api/v1/api-keys", api_keys::create)
-        .get("/api/v1/api-keys/:id", api_keys::get)
-        .route("DELETE", "/api/v1/api-keys/:id", api_keys::revoke)
-        .get("/api/v1/audit-log", audit_log::list)
+        .route("POST", "/api/v1/auth/register", Policy::REGISTRATION, auth::register)
+        .route("POST", "/api/v1/auth/login", Policy::SIGN_IN, auth::login)
+        .route("POST", "/api/v1/auth/login/2fa", WRITE, auth::login_second_step)
+        .route("POST", "/api/v1/auth/refresh", WRITE, auth::refresh)
+        .route("POST", "/api/v1/auth/logout", WRITE, auth::logout)
+        .route("POST", "/api/v1/auth/forgot-password", Policy::PASSWORD_RESET, auth::forgot_password)
+        .route("POST", "/api/v1/auth/reset-password", Policy::PASSWORD_RESET, auth::reset_password)
+        .route("POST", "/api/v1/auth/2fa/enroll", WRITE, account::enroll)
+        .route("POST", "/api/v1/auth/2fa/confirm", WRITE, account::confirm)
+        .route("POST", "/api/v1/auth/2fa/disable", WRITE, account::disable)
+        .get("/api/v1/me", AUTHENTICATED, account::get_me)
+        .route("PATCH", "/api/v1/me", WRITE, account::update_me)
+        .route("PUT", "/api/v1/me/password", WRITE, account::change_password)
+        .get("/api/v1/users", AUTHENTICATED, users::list)
+        .route("POST", "/api/v1/users", WRITE, users::create)
+        .get("/api/v1/users/:id", AUTHENTICATED, users::get)
+        .route("PATCH", "/api/v1/users/:id", WRITE, users::update)
+        .route("POST", "/api/v1/users/:id/deactivate", WRITE, users::deactivate)
+        .route("POST", "/api/v1/users/:id/reactivate", WRITE, users::reactivate)
+        .route("POST", "/api/v1/users/:id/reset-password", WRITE, users::reset_password)
+        .get("/api/v1/api-keys", AUTHENTICATED, api_keys::list)
+        .route("POST", "/api/v1/api-keys", WRITE, api_keys::create)
+        .get("/api/v1/api-keys/:id", AUTHENTICATED, api_keys::get)
+        .route("DELETE", "/api/v1/api-keys/:id", WRITE, api_keys::revoke)
+        .get("/api/v1/audit-log", AUTHENTICATED, audit_log::list)
 }
 
 /// `catalog`: services and groups (SPEC §4).
 #[must_use]
 pub fn catalog() -> Router<Handler> {
     Router::<Handler>::new()
-        .get("/api/v1/services", catalog::list_services)
-        .route("POST", "/api/v1/services", catalog::create_service)
-        .get("/api/v1/services/:slug", catalog::get_service)
-        .route("PATCH", "/api/v1/services/:slug", catalog::update_service)
-        .route("DELETE", "/api/v1/services/:slug", catalog::archive_service)
-        .route("POST", "/api/v1/services/:slug/restore", catalog::restore_service)
-        .get("/api/v1/services/:slug/tags", catalog::get_tags)
-        .route("PUT", "/api/v1/services/:slug/tags", catalog::put_tags)
-        .get("/api/v1/services/:slug/status-log", catalog::status_log)
-        .get("/api/v1/groups", catalog::list_groups)
-        .route("POST", "/api/v1/groups", catalog::create_group)
-        .get("/api/v1/groups/:slug", catalog::get_group)
-        .route("PATCH", "/api/v1/groups/:slug", catalog::update_group)
-        .route("DELETE", "/api/v1/groups/:slug", catalog::archive_group)
-        .route("POST", "/api/v1/groups/:slug/restore", catalog::restore_group)
+        .get("/api/v1/services", PUBLIC, catalog::list_services)
+        .route("POST", "/api/v1/services", WRITE, catalog::create_service)
+        .get("/api/v1/services/:slug", PUBLIC, catalog::get_service)
+        .route("PATCH", "/api/v1/services/:slug", WRITE, catalog::update_service)
+        .route("DELETE", "/api/v1/services/:slug", WRITE, catalog::archive_service)
+        .route("POST", "/api/v1/services/:slug/restore", WRITE, catalog::restore_service)
+        .get("/api/v1/services/:slug/tags", PUBLIC, catalog::get_tags)
+        .route("PUT", "/api/v1/services/:slug/tags", WRITE, catalog::put_tags)
+        .get("/api/v1/services/:slug/status-log", AUTHENTICATED, catalog::status_log)
+        .get("/api/v1/groups", PUBLIC, catalog::list_groups)
+        .route("POST", "/api/v1/groups", WRITE, catalog::create_group)
+        .get("/api/v1/groups/:slug", PUBLIC, catalog::get_group)
+        .route("PATCH", "/api/v1/groups/:slug", WRITE, catalog::update_group)
+        .route("DELETE", "/api/v1/groups/:slug", WRITE, catalog::archive_group)
+        .route("POST", "/api/v1/groups/:slug/restore", WRITE, catalog::restore_group)
 }
 
 /// `events`: incidents, maintenance, templates, incoming webhooks (SPEC §5).
 #[must_use]
 pub fn events() -> Router<Handler> {
     Router::<Handler>::new()
-        .get("/api/v1/events", events::list_events)
-        .route("POST", "/api/v1/events", events::create_event)
-        .get("/api/v1/events/:id", events::get_event)
-        .route("DELETE", "/api/v1/events/:id", events::delete_event)
-        .get("/api/v1/events/:id/updates", events::list_updates)
-        .route("POST", "/api/v1/events/:id/updates", events::post_update)
-        .get("/api/v1/events/:id/changes", events::list_changes)
-        .get("/api/v1/templates", templates::list)
-        .route("POST", "/api/v1/templates", templates::create)
-        .get("/api/v1/templates/:slug", templates::get)
-        .route("PATCH", "/api/v1/templates/:slug", templates::update)
-        .route("DELETE", "/api/v1/templates/:slug", templates::delete)
-        .route("POST", "/api/v1/templates/:slug/preview", templates::preview)
+        .get("/api/v1/events", PUBLIC, events::list_events)
+        .route("POST", "/api/v1/events", WRITE, events::create_event)
+        .get("/api/v1/events/:id", PUBLIC, events::get_event)
+        .route("DELETE", "/api/v1/events/:id", WRITE, events::delete_event)
+        .get("/api/v1/events/:id/updates", PUBLIC, events::list_updates)
+        .route("POST", "/api/v1/events/:id/updates", WRITE, events::post_update)
+        .get("/api/v1/events/:id/changes", PUBLIC, events::list_changes)
+        .get("/api/v1/templates", AUTHENTICATED, templates::list)
+        .route("POST", "/api/v1/templates", WRITE, templates::create)
+        .get("/api/v1/templates/:slug", AUTHENTICATED, templates::get)
+        .route("PATCH", "/api/v1/templates/:slug", WRITE, templates::update)
+        .route("DELETE", "/api/v1/templates/:slug", WRITE, templates::delete)
+        .route("POST", "/api/v1/templates/:slug/preview", WRITE, templates::preview)
 }
 
 /// `subscriptions`: channels, subscribers, notifications (SPEC §6).
@@ -86,10 +90,10 @@ pub fn subscriptions() -> Router<Handler> {
 #[must_use]
 pub fn status() -> Router<Handler> {
     Router::<Handler>::new()
-        .get("/healthz", ops::healthz)
-        .get("/readyz", ops::readyz)
-        .get("/version", ops::version)
-        .get("/api/openapi.yaml", ops::openapi)
+        .get("/healthz", PUBLIC, ops::healthz)
+        .get("/readyz", PUBLIC, ops::readyz)
+        .get("/version", PUBLIC, ops::version)
+        .get("/api/openapi.yaml", PUBLIC, ops::openapi)
 }
 
 /// Every component's table, by component name.
@@ -140,6 +144,16 @@ mod tests {
             .map(|s| s.strip_prefix(':').map_or_else(|| s.to_owned(), |p| format!("{{{p}}}")))
             .collect::<Vec<_>>()
             .join("/")
+    }
+
+    #[test]
+    fn every_state_changing_route_is_limited_and_no_read_is() {
+        for (component, router) in all() {
+            for (method, pattern, policy) in router.policies() {
+                let limited = !crate::auth::ratelimit::per_address(policy.rate).is_empty();
+                assert_eq!(limited, method != "GET", "{component}: {method} {pattern} has {policy:?}");
+            }
+        }
     }
 
     #[test]

@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::app::Ctx;
-use crate::audit::Change;
+use crate::audit::Entry;
 use crate::auth::Action;
-use crate::db::{Db, transaction};
-use crate::domain::{EventType, check_slug, template};
-use crate::http::{ApiError, Body, Page, Response, present};
-use crate::repo::templates::{self, Template};
+use crate::db::Db;
+use crate::domain::{EventType, Slug, Template, template};
+use crate::error::{Error, OnConstraint};
+use crate::http::{ApiError, Body, Page, Request, Response};
+use crate::repo::templates::{self, TemplateFields};
 
 const MAX_TITLE_TEMPLATE: usize = 500;
 const MAX_BODY_TEMPLATE: usize = 10_000;
@@ -26,8 +27,33 @@ fn template_text(field: &str, max: usize, raw: &str, required: bool) -> Result<S
     template::placeholders(raw).map(|_| raw.to_owned()).map_err(|e| format!("{field} {e}"))
 }
 
-fn find(db: &dyn Db, slug: &str) -> Result<Template, ApiError> {
-    templates::find_template(db, slug)?.ok_or_else(|| ApiError::NotFound(format!("no template has the slug {slug:?}")))
+fn find(db: &dyn Db, slug: &str) -> Result<Template, Error> {
+    templates::find_template(db, slug)?.ok_or_else(|| Error::NotFound(format!("no template has the slug {slug:?}")))
+}
+
+fn slug_taken() -> Error {
+    Error::conflict("slug_taken", "a template with this slug already exists")
+}
+
+/// `{slug, type, title_template, body_template?}`; all but the body `required` on create.
+fn template_fields(request: &Request, required: bool) -> Result<TemplateFields, ApiError> {
+    let mut body = Body::parse(request)?;
+    let read =
+        |body: &mut Body, field: &str| if required { body.required_str(field) } else { body.optional_str(field) };
+    let slug = read(&mut body, "slug").and_then(|s| body.check("slug", Slug::parse(&s)));
+    let event_type = read(&mut body, "type").and_then(|t| body.check("type", EventType::parse(&t)));
+    let title = read(&mut body, "title_template")
+        .and_then(|t| body.check("title_template", template_text("title_template", MAX_TITLE_TEMPLATE, &t, true)));
+    let text = body
+        .optional_str("body_template")
+        .and_then(|t| body.check("body_template", template_text("body_template", MAX_BODY_TEMPLATE, &t, false)));
+    body.finish()?;
+    Ok(TemplateFields {
+        slug: slug.map(|s| s.as_str().to_owned()),
+        event_type,
+        title_template: title,
+        body_template: text,
+    })
 }
 
 /// Caller-supplied variables: an object of strings naming supplied placeholders only.
@@ -52,7 +78,7 @@ pub(crate) fn check_variables(map: &Map<String, Value>) -> Result<BTreeMap<Strin
 pub fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     ctx.require(Action::WriteEvents)?;
     let page = Page::from_request(ctx.request)?;
-    let found = templates::list_templates(ctx.db()?, page)?;
+    let found = templates::list_templates(ctx.db()?, page.window())?;
     Ok(Response::list(&found.items, page.meta(found.total)))
 }
 
@@ -72,22 +98,12 @@ pub fn get(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 /// 401, 403, 400, 409 `slug_taken`.
 pub fn create(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     ctx.require(Action::AdministerEvents)?;
-    let mut body = Body::parse(ctx.request)?;
-    let slug = body.required_str("slug").and_then(|s| body.check("slug", check_slug(&s)));
-    let event_type = body.required_str("type").and_then(|t| body.check("type", EventType::parse(&t)));
-    let title = body
-        .required_str("title_template")
-        .and_then(|t| body.check("title_template", template_text("title_template", MAX_TITLE_TEMPLATE, &t, true)));
-    let text = body
-        .optional_str("body_template")
-        .and_then(|t| body.check("body_template", template_text("body_template", MAX_BODY_TEMPLATE, &t, false)));
-    body.finish()?;
-    let (slug, event_type, title) = (present(slug)?, present(event_type)?, present(title)?);
-    let db = ctx.db()?;
-    let created = transaction(db, |db| {
-        let created = templates::insert_template(db, &slug, event_type, &title, text.as_deref().unwrap_or_default())?;
-        ctx.audit(db, &ctx.actor(), Change::new("template.create", "template", created.id).after(&created))?;
-        Ok::<_, ApiError>(created)
+    let fields = template_fields(ctx.request, true)?;
+    let created = ctx.write(|db| {
+        let created =
+            templates::insert_template(db, &fields, ctx.now).on_constraint(templates::SLUG_KEY, slug_taken)?;
+        ctx.audit(db, Entry::new("template.create", "template", created.id).after(&created))?;
+        Ok(created)
     })?;
     Ok(Response::created(&created))
 }
@@ -98,28 +114,14 @@ pub fn create(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 /// 401, 403, 400, 404, 409 `slug_taken`.
 pub fn update(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     ctx.require(Action::AdministerEvents)?;
-    let mut body = Body::parse(ctx.request)?;
-    let slug = body.optional_str("slug").and_then(|s| body.check("slug", check_slug(&s)));
-    let event_type = body.optional_str("type").and_then(|t| body.check("type", EventType::parse(&t)));
-    let title = body
-        .optional_str("title_template")
-        .and_then(|t| body.check("title_template", template_text("title_template", MAX_TITLE_TEMPLATE, &t, true)));
-    let text = body
-        .optional_str("body_template")
-        .and_then(|t| body.check("body_template", template_text("body_template", MAX_BODY_TEMPLATE, &t, false)));
-    body.finish()?;
-    let db = ctx.db()?;
-    let updated = transaction(db, |db| {
+    let fields = template_fields(ctx.request, false)?;
+    let updated = ctx.write(|db| {
         let before = find(db, ctx.param("slug"))?;
-        let after =
-            templates::update_template(db, before.id, slug.as_deref(), event_type, title.as_deref(), text.as_deref())?
-                .ok_or_else(|| ApiError::NotFound("the template no longer exists".into()))?;
-        ctx.audit(
-            db,
-            &ctx.actor(),
-            Change::new("template.update", "template", before.id).before(&before).after(&after),
-        )?;
-        Ok::<_, ApiError>(after)
+        let after = templates::update_template(db, before.id, &fields, ctx.now)
+            .on_constraint(templates::SLUG_KEY, slug_taken)?
+            .ok_or_else(|| ApiError::NotFound("the template no longer exists".into()))?;
+        ctx.audit(db, Entry::new("template.update", "template", before.id).before(&before).after(&after))?;
+        Ok(after)
     })?;
     Ok(Response::data(&updated))
 }
@@ -130,12 +132,11 @@ pub fn update(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 /// 401, 403, 404.
 pub fn delete(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     ctx.require(Action::AdministerEvents)?;
-    let db = ctx.db()?;
-    transaction(db, |db| {
+    ctx.write(|db| {
         let before = find(db, ctx.param("slug"))?;
         templates::delete_template(db, before.id)?;
-        ctx.audit(db, &ctx.actor(), Change::new("template.delete", "template", before.id).before(&before))?;
-        Ok::<_, ApiError>(())
+        ctx.audit(db, Entry::new("template.delete", "template", before.id).before(&before))?;
+        Ok(())
     })?;
     Ok(Response::no_content())
 }

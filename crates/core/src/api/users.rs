@@ -3,26 +3,16 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::auth::{check_name, queue_reset};
+use super::auth::{create_account, email_taken, queue_reset};
+use super::parse::path_id;
 use crate::app::Ctx;
-use crate::audit::Change;
+use crate::audit::Entry;
 use crate::auth::{Action, Principal, Role, password};
-use crate::db::transaction;
-use crate::domain::{Email, User};
-use crate::http::{ApiError, Body, FieldError, Page, Response, present};
+use crate::domain::{DisplayName, Email, User};
+use crate::error::OnConstraint;
+use crate::http::{ApiError, Body, FieldError, Response, present};
+use crate::repo::users::{NewUser, UserChanges};
 use crate::repo::{sessions, users};
-
-/// A UUID path parameter.
-///
-/// # Errors
-/// 400 `invalid_id`.
-pub(crate) fn path_id(ctx: &Ctx<'_>, name: &str) -> Result<Uuid, ApiError> {
-    let raw = ctx.param(name);
-    Uuid::parse_str(raw).map_err(|_| ApiError::BadRequest {
-        code: "invalid_id",
-        message: format!("{name} must be a UUID, not {raw:?}"),
-    })
-}
 
 fn admin_id(ctx: &Ctx<'_>) -> Result<Uuid, ApiError> {
     match ctx.require(Action::ManageUsers)? {
@@ -41,24 +31,22 @@ fn find(ctx: &Ctx<'_>, id: Uuid) -> Result<User, ApiError> {
 /// 401, 403, 400.
 pub fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     admin_id(ctx)?;
-    let mut errors = Vec::new();
-    let page = Page::collect(ctx.request, &mut errors);
-    let role = ctx
-        .request
-        .query_param("role")
-        .and_then(|r| Role::parse(r).map_err(|m| errors.push(FieldError::new("role", m))).ok());
-    let active = match ctx.request.query_param("active") {
-        None => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(_) => {
-            errors.push(FieldError::new("active", "must be true or false"));
-            None
-        }
+    let filters = |request: &crate::http::Request, errors: &mut Vec<FieldError>| {
+        let role = request
+            .query_param("role")
+            .and_then(|r| Role::parse(r).map_err(|m| errors.push(FieldError::new("role", m))).ok());
+        let active = match request.query_param("active") {
+            None => None,
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            Some(_) => {
+                errors.push(FieldError::new("active", "must be true or false"));
+                None
+            }
+        };
+        (role, active)
     };
-    let (Some(page), true) = (page, errors.is_empty()) else { return Err(ApiError::Validation(errors)) };
-    let found = users::list_users(ctx.db()?, role, active, page)?;
-    Ok(Response::list(&found.items, page.meta(found.total)))
+    super::parse::list(ctx, filters, |db, (role, active), window| users::list_users(db, *role, *active, window))
 }
 
 /// `POST /api/v1/users`: `{email, password, name?, role?}` → 201.
@@ -71,22 +59,21 @@ pub fn create(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let email = body.required_str("email").and_then(|e| body.check("email", Email::parse(&e)));
     let password =
         body.required_str("password").and_then(|p| body.check("password", password::check_policy(&p).map(|()| p)));
-    let name = body.optional_str("name").and_then(|n| body.check("name", check_name(&n)));
+    let name = body.optional_str("name").and_then(|n| body.check("name", DisplayName::parse(&n)));
     let role = body.optional_str("role").and_then(|r| body.check("role", Role::parse(&r)));
     body.finish()?;
     let (email, password) = (present(email)?, present(password)?);
     let hash = password::hash(&password).map_err(ApiError::Internal)?;
-    let db = ctx.db()?;
-    let user = transaction(db, |db| {
-        let user = users::insert_user(
-            db,
-            email.as_str(),
-            name.as_deref().unwrap_or_default(),
-            &hash,
-            role.unwrap_or(Role::User),
-        )?;
-        ctx.audit(db, &ctx.actor(), Change::new("user.create", "user", user.id).after(&user))?;
-        Ok::<_, ApiError>(user)
+    let account = NewUser {
+        email: email.as_str(),
+        name: name.as_ref().map_or("", DisplayName::as_str),
+        password_hash: &hash,
+        role: role.unwrap_or(Role::User),
+    };
+    let user = ctx.write(|db| {
+        let user = create_account(ctx, db, &account)?;
+        ctx.audit(db, Entry::new("user.create", "user", user.id).after(&user))?;
+        Ok(user)
     })?;
     Ok(Response::created(&user))
 }
@@ -108,7 +95,7 @@ pub fn update(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let me = admin_id(ctx)?;
     let id = path_id(ctx, "id")?;
     let mut body = Body::parse(ctx.request)?;
-    let name = body.optional_str("name").and_then(|n| body.check("name", check_name(&n)));
+    let name = body.optional_str("name").and_then(|n| body.check("name", DisplayName::parse(&n)));
     let email = body.optional_str("email").and_then(|e| body.check("email", Email::parse(&e)));
     let role = body.optional_str("role").and_then(|r| body.check("role", Role::parse(&r)));
     body.finish()?;
@@ -118,13 +105,15 @@ pub fn update(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             message: "admins cannot lower their own role".into(),
         });
     }
-    let db = ctx.db()?;
-    let user = transaction(db, |db| {
+    let changes =
+        UserChanges { name: name.as_ref().map(DisplayName::as_str), email: email.as_ref().map(Email::as_str), role };
+    let user = ctx.write(|db| {
         let before = find(ctx, id)?;
-        let after = users::update_user(db, id, name.as_deref(), email.as_ref().map(Email::as_str), role)?
+        let after = users::update_user(db, id, &changes, ctx.now)
+            .on_constraint(users::EMAIL_KEY, email_taken)?
             .ok_or_else(|| ApiError::NotFound(format!("no user has id {id}")))?;
-        ctx.audit(db, &ctx.actor(), Change::new("user.update", "user", id).before(&before).after(&after))?;
-        Ok::<_, ApiError>(after)
+        ctx.audit(db, Entry::new("user.update", "user", id).before(&before).after(&after))?;
+        Ok(after)
     })?;
     Ok(Response::data(&user))
 }
@@ -138,21 +127,15 @@ fn set_active(ctx: &Ctx<'_>, active: bool) -> Result<Response, ApiError> {
             message: "admins cannot deactivate themselves".into(),
         });
     }
-    let db = ctx.db()?;
-    let user = transaction(db, |db| {
+    let user = ctx.write(|db| {
         let before = find(ctx, id)?;
-        let after =
-            users::set_active(db, id, active)?.ok_or_else(|| ApiError::NotFound(format!("no user has id {id}")))?;
-        let revoked = if active { 0 } else { sessions::revoke_user_sessions(db, id, None)? };
+        let after = users::set_active(db, id, active, ctx.now)?
+            .ok_or_else(|| ApiError::NotFound(format!("no user has id {id}")))?;
+        let revoked = if active { 0 } else { sessions::revoke_user_sessions(db, id, None, ctx.now)? };
         let action = if active { "user.reactivate" } else { "user.deactivate" };
-        ctx.audit(
-            db,
-            &ctx.actor(),
-            Change::new(action, "user", id)
-                .before(&before)
-                .after(json!({ "user": after, "revoked_sessions": revoked })),
-        )?;
-        Ok::<_, ApiError>(after)
+        let after_state = json!({ "user": after, "revoked_sessions": revoked });
+        ctx.audit(db, Entry::new(action, "user", id).before(&before).after(after_state))?;
+        Ok(after)
     })?;
     Ok(Response::data(&user))
 }
@@ -181,17 +164,11 @@ pub fn reactivate(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 pub fn reset_password(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     admin_id(ctx)?;
     let id = path_id(ctx, "id")?;
-    let db = ctx.db()?;
-    transaction(db, |db| {
+    ctx.write(|db| {
         let user = find(ctx, id)?;
-        let revoked = sessions::revoke_user_sessions(db, id, None)?;
+        let revoked = sessions::revoke_user_sessions(db, id, None, ctx.now)?;
         queue_reset(ctx, db, &user)?;
-        ctx.audit(
-            db,
-            &ctx.actor(),
-            Change::new("user.password_reset_sent", "user", id).after(json!({ "revoked_sessions": revoked })),
-        )?;
-        Ok::<_, ApiError>(())
+        ctx.audit(db, Entry::new("user.password_reset_sent", "user", id).after(json!({ "revoked_sessions": revoked })))
     })?;
     Ok(Response::json(
         202,

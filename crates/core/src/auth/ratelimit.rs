@@ -1,10 +1,11 @@
 //! Rate limits, counted in PostgreSQL (instances are stateless): fixed windows per
 //! (limit, subject), one upsert per check.
 
-use serde::Deserialize;
+use time::OffsetDateTime;
 
-use crate::db::{Db, DbExt, Param};
-use crate::http::ApiError;
+use crate::db::Db;
+use crate::http::{ApiError, RateClass};
+use crate::repo::rate_limits;
 
 /// A limit: at most `max` hits per `window_secs` per subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,35 +33,27 @@ pub const API_PER_PRINCIPAL: Limit = Limit { name: "api:principal", max: 600, wi
 /// Any state-changing request, per client address.
 pub const API_WRITES_PER_IP: Limit = Limit { name: "api-writes:ip", max: 120, window_secs: 60 };
 
-#[derive(Deserialize)]
-struct Counter {
-    hits: i64,
-    reset_in: i64,
+/// The per-address limits the pipeline counts for a route of `class`, before its handler runs
+/// (per-account and per-principal limits need the body or the credentials, so handlers and
+/// authentication count those).
+#[must_use]
+pub const fn per_address(class: RateClass) -> &'static [Limit] {
+    match class {
+        RateClass::PublicRead | RateClass::Authenticated => &[],
+        RateClass::StateChanging => &[API_WRITES_PER_IP],
+        RateClass::SignIn => &[API_WRITES_PER_IP, LOGIN_PER_IP],
+        RateClass::Registration => &[API_WRITES_PER_IP, REGISTER_PER_IP],
+        RateClass::PasswordReset => &[API_WRITES_PER_IP, RESET_PER_IP],
+    }
 }
 
-/// Counts one hit of `subject` against `limit`.
+/// Counts one hit of `subject` against `limit` at `now`.
 ///
 /// # Errors
 /// 429 `rate_limited` with the seconds until the window resets; database errors.
-pub fn check(db: &dyn Db, limit: Limit, subject: &str) -> Result<(), ApiError> {
-    let counter: Counter = db.query_as(
-        "with hit as (
-             insert into rate_limits as r (key, window_started_at, hits) values ($1, now(), 1)
-             on conflict (key) do update set
-                 hits = case when r.window_started_at <= now() - $2::int4 * interval '1 second'
-                             then 1 else r.hits + 1 end,
-                 window_started_at = case when r.window_started_at <= now() - $2::int4 * interval '1 second'
-                                          then now() else r.window_started_at end
-             returning hits, window_started_at)
-         select jsonb_build_object(
-             'hits', hits,
-             'reset_in', ceil(extract(epoch from window_started_at + $2::int4 * interval '1 second' - now()))::int8)
-         from hit",
-        &[
-            format!("{}:{subject}", limit.name).into(),
-            Param::Int32(i32::try_from(limit.window_secs).unwrap_or(i32::MAX)),
-        ],
-    )?;
+pub fn check(db: &dyn Db, limit: Limit, subject: &str, now: OffsetDateTime) -> Result<(), ApiError> {
+    let window = i32::try_from(limit.window_secs).unwrap_or(i32::MAX);
+    let counter = rate_limits::hit(db, &format!("{}:{subject}", limit.name), window, now)?;
     if counter.hits > i64::from(limit.max) {
         return Err(ApiError::TooManyRequests {
             retry_after: u64::try_from(counter.reset_in.max(1)).unwrap_or(1),
@@ -68,4 +61,20 @@ pub fn check(db: &dyn Db, limit: Limit, subject: &str) -> Result<(), ApiError> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_class_counts_its_limits_per_address() {
+        let names = |class| per_address(class).iter().map(|l| l.name).collect::<Vec<_>>();
+        assert!(names(RateClass::PublicRead).is_empty(), "public reads touch no counter");
+        assert!(names(RateClass::Authenticated).is_empty());
+        assert_eq!(names(RateClass::StateChanging), ["api-writes:ip"]);
+        assert_eq!(names(RateClass::SignIn), ["api-writes:ip", "login:ip"]);
+        assert_eq!(names(RateClass::Registration), ["api-writes:ip", "register:ip"]);
+        assert_eq!(names(RateClass::PasswordReset), ["api-writes:ip", "reset:ip"]);
+    }
 }

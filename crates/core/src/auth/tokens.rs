@@ -91,11 +91,12 @@ fn encode_part<T: Serialize>(value: &T) -> Result<String, TokenError> {
     serde_json::to_vec(value).map(|json| URL_SAFE_NO_PAD.encode(json)).map_err(|_| TokenError::Invalid)
 }
 
-/// Verifies an access token: HS256 only (so `alg: none` and others fail), signature, expiry.
+/// Verifies an access token at `now` (Unix seconds): HS256 only (so `alg: none` and others
+/// fail), signature, expiry.
 ///
 /// # Errors
 /// [`TokenError`].
-pub fn verify_access(secret: &str, token: &str) -> Result<AccessClaims, TokenError> {
+pub fn verify_access(secret: &str, token: &str, now: i64) -> Result<AccessClaims, TokenError> {
     check_secret(secret)?;
     let mut parts = token.split('.');
     let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
@@ -111,7 +112,6 @@ pub fn verify_access(secret: &str, token: &str) -> Result<AccessClaims, TokenErr
     let signing_input = &token[..token.len() - signature.len() - 1];
     mac(secret, signing_input)?.verify_slice(&decode(signature)?).map_err(|_| TokenError::Invalid)?;
     let claims: AccessClaims = serde_json::from_slice(&decode(payload)?).map_err(|_| TokenError::Invalid)?;
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
     if claims.exp + LEEWAY_SECS < now {
         return Err(TokenError::Expired);
     }
@@ -156,7 +156,7 @@ mod tests {
     fn issued_tokens_verify_and_carry_their_claims() {
         let (user, sid) = (Uuid::new_v4(), Uuid::new_v4());
         let token = issue_access(SECRET, user, Role::Operator, sid, now()).expect("issue");
-        let claims = verify_access(SECRET, &token).expect("verify");
+        let claims = verify_access(SECRET, &token, now()).expect("verify");
         assert_eq!((claims.sub, claims.role, claims.sid), (user, Role::Operator, sid));
         assert_eq!(claims.exp - claims.iat, ACCESS_TTL_SECS);
     }
@@ -165,21 +165,21 @@ mod tests {
     fn expired_tampered_foreign_and_unsigned_tokens_are_refused() {
         let user = Uuid::new_v4();
         let expired = issue_access(SECRET, user, Role::User, user, now() - ACCESS_TTL_SECS - 60).expect("issue");
-        assert_eq!(verify_access(SECRET, &expired), Err(TokenError::Expired));
+        assert_eq!(verify_access(SECRET, &expired, now()), Err(TokenError::Expired));
 
         let good = issue_access(SECRET, user, Role::User, user, now()).expect("issue");
         let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
         let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(&parts[1]).expect("b64")).expect("utf8");
         parts[1] = URL_SAFE_NO_PAD.encode(payload.replace("\"user\"", "\"admin\""));
-        assert_eq!(verify_access(SECRET, &parts.join(".")), Err(TokenError::Invalid), "tampered payload");
+        assert_eq!(verify_access(SECRET, &parts.join("."), now()), Err(TokenError::Invalid), "tampered payload");
 
-        assert_eq!(verify_access("another-secret-of-enough-length", &good), Err(TokenError::Invalid));
+        assert_eq!(verify_access("another-secret-of-enough-length", &good, now()), Err(TokenError::Invalid));
 
         let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
         let unsigned = format!("{none_header}.{}.", parts[1]);
-        assert_eq!(verify_access(SECRET, &unsigned), Err(TokenError::Invalid), "alg none");
-        assert_eq!(verify_access(SECRET, "not.a.jwt"), Err(TokenError::Invalid));
-        assert_eq!(verify_access("short", &good), Err(TokenError::WeakSecret));
+        assert_eq!(verify_access(SECRET, &unsigned, now()), Err(TokenError::Invalid), "alg none");
+        assert_eq!(verify_access(SECRET, "not.a.jwt", now()), Err(TokenError::Invalid));
+        assert_eq!(verify_access("short", &good, now()), Err(TokenError::WeakSecret));
     }
 
     #[test]
@@ -197,7 +197,7 @@ mod tests {
         let header = URL_SAFE_NO_PAD.decode(input.split('.').next().expect("header")).expect("b64");
         assert_eq!(header, br#"{"alg":"HS256","typ":"JWT"}"#);
         let extra_part = format!("{token}.x");
-        assert_eq!(verify_access(SECRET, &extra_part), Err(TokenError::Invalid));
+        assert_eq!(verify_access(SECRET, &extra_part, now()), Err(TokenError::Invalid));
     }
 
     #[test]

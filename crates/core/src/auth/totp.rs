@@ -62,10 +62,10 @@ pub fn verify(secret_base32: &str, code: &str, unix_seconds: u64) -> Option<u64>
     totp(secret_base32, "x").ok()?.check(&code, unix_seconds)
 }
 
-/// [`verify`] at the current time, with the step as the database stores it.
+/// [`verify`] at `now`, with the step as the database stores it.
 #[must_use]
-pub fn verify_now(secret_base32: &str, code: &str) -> Option<i64> {
-    let now = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).ok()?;
+pub fn verify_at(secret_base32: &str, code: &str, now: time::OffsetDateTime) -> Option<i64> {
+    let now = u64::try_from(now.unix_timestamp()).ok()?;
     verify(secret_base32, code, now).and_then(|step| i64::try_from(step).ok())
 }
 

@@ -27,7 +27,7 @@ impl SqlState {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum DbError {
     /// The database could not be reached (maps to 503).
-    #[error("database unavailable: {0}")]
+    #[error("the database is unavailable: {0}")]
     Connection(String),
     /// PostgreSQL rejected the statement. `state` and `constraint` are present whenever the
     /// adapter could recover them (Spin reports some errors only as text; we parse that too).

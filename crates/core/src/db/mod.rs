@@ -30,6 +30,30 @@ pub use spin::SpinDb;
 
 use serde::de::DeserializeOwned;
 
+/// A slice of a list: `LIMIT $n OFFSET $m` (both `int8`, as Spin binds them). Repositories take
+/// this rather than the HTTP layer's page parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Most rows.
+    pub limit: i64,
+    /// Rows skipped.
+    pub offset: i64,
+}
+
+impl Window {
+    /// `LIMIT` as a parameter.
+    #[must_use]
+    pub fn limit(self) -> Param {
+        Param::Int64(self.limit)
+    }
+
+    /// `OFFSET` as a parameter.
+    #[must_use]
+    pub fn offset(self) -> Param {
+        Param::Int64(self.offset)
+    }
+}
+
 /// A PostgreSQL session: one backend connection, so a transaction stays on it.
 pub trait Db {
     /// Runs a statement that returns no rows; answers the number of rows it affected.

@@ -67,6 +67,21 @@ impl From<serde_json::Value> for Param {
     }
 }
 
+/// A time binds as RFC 3339 text: write it as `$n::text::timestamptz` (Spin cannot bind a
+/// `timestamptz` parameter any other way with sub-second precision).
+impl From<time::OffsetDateTime> for Param {
+    fn from(value: time::OffsetDateTime) -> Self {
+        Self::Text(crate::time::format_rfc3339(value))
+    }
+}
+
+/// A list of ids binds as `text[]`: write it as `$n::text[]::uuid[]`.
+impl From<&[Uuid]> for Param {
+    fn from(value: &[Uuid]) -> Self {
+        Self::TextArray(value.iter().map(Uuid::to_string).collect())
+    }
+}
+
 impl<T: Into<Param>> From<Option<T>> for Param {
     fn from(value: Option<T>) -> Self {
         value.map_or(Self::Null, Into::into)

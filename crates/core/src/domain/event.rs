@@ -1,6 +1,11 @@
-//! Incidents and maintenance (SPEC §5): types, statuses, severities.
+//! Incidents and maintenance (SPEC §5): types, statuses, severities, and the typed event
+//! model the repositories return ([`Event`], [`EventUpdate`], [`EventChange`]).
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::ServiceStatus;
 
 /// What kind of event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,10 +97,35 @@ impl EventStatus {
         })
     }
 
+    /// Parses a status of either type (the caller checks it fits its event).
+    ///
+    /// # Errors
+    /// A message naming every status.
+    pub fn parse_any(raw: &str) -> Result<Self, String> {
+        let all = EventType::Incident.statuses().iter().chain(EventType::Maintenance.statuses());
+        all.copied().find(|s| s.as_str() == raw).ok_or_else(|| {
+            let names: Vec<_> = EventType::Incident
+                .statuses()
+                .iter()
+                .chain(EventType::Maintenance.statuses())
+                .map(|s| s.as_str())
+                .collect();
+            format!("must be an event status: {}", names.join(", "))
+        })
+    }
+
     /// Whether nothing may follow it.
     #[must_use]
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Resolved | Self::Completed)
+    }
+
+    /// Whether an event in this status affects its services' effective status (an incident
+    /// until resolved; maintenance only while in progress). The SQL function
+    /// `event_is_active` of migration 0004 is the same rule.
+    #[must_use]
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Investigating | Self::Identified | Self::Monitoring | Self::InProgress)
     }
 }
 
@@ -136,6 +166,146 @@ impl Severity {
     }
 }
 
+/// A service an event affects, and its status in that event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AffectedService {
+    /// The service.
+    pub service_id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// Its slug.
+    pub slug: String,
+    /// Its status in this event.
+    pub status: ServiceStatus,
+}
+
+/// An incident or a maintenance, as the API shows it (its timeline apart).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Id.
+    pub id: Uuid,
+    /// Incident or maintenance.
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    /// Current status (of the type's statuses).
+    pub status: EventStatus,
+    /// Incidents only.
+    pub severity: Option<Severity>,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Whether subscribers are told of it.
+    pub notify_subscribers: bool,
+    /// Maintenance window start.
+    #[serde(with = "crate::time::serde::option")]
+    pub scheduled_start_at: Option<OffsetDateTime>,
+    /// Maintenance window end.
+    #[serde(with = "crate::time::serde::option")]
+    pub scheduled_end_at: Option<OffsetDateTime>,
+    /// Maintenance moves itself through its window.
+    pub auto_transition: bool,
+    /// When it started (the first open status).
+    #[serde(with = "crate::time::serde::option")]
+    pub started_at: Option<OffsetDateTime>,
+    /// When it went to monitoring.
+    #[serde(with = "crate::time::serde::option")]
+    pub monitoring_at: Option<OffsetDateTime>,
+    /// When it closed.
+    #[serde(with = "crate::time::serde::option")]
+    pub resolved_at: Option<OffsetDateTime>,
+    /// Author (user or API key).
+    pub created_by: Option<Uuid>,
+    /// Created.
+    #[serde(with = "crate::time::serde")]
+    pub created_at: OffsetDateTime,
+    /// Last changed.
+    #[serde(with = "crate::time::serde")]
+    pub updated_at: OffsetDateTime,
+    /// The services it affects, by order then name.
+    pub affected_services: Vec<AffectedService>,
+}
+
+impl Event {
+    /// Whether it affects its services' effective status now.
+    #[must_use]
+    pub fn is_active(&self) -> bool {
+        self.status.is_active()
+    }
+}
+
+/// One entry of an event's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventUpdate {
+    /// Id.
+    pub id: Uuid,
+    /// The event's status with this entry.
+    pub status: EventStatus,
+    /// What was said.
+    pub message: String,
+    /// Whether subscribers were told.
+    pub notify_subscribers: bool,
+    /// Author.
+    pub created_by: Option<Uuid>,
+    /// When (may be backdated).
+    #[serde(with = "crate::time::serde")]
+    pub created_at: OffsetDateTime,
+}
+
+/// An event with its timeline, newest entry first: what the API answers for one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventWithTimeline {
+    /// The event.
+    #[serde(flatten)]
+    pub event: Event,
+    /// Its timeline.
+    pub updates: Vec<EventUpdate>,
+}
+
+/// What happened to a service in an event's affected set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// It joined the event.
+    Added,
+    /// It left the event.
+    Removed,
+    /// Its status in the event changed.
+    StatusChanged,
+}
+
+impl ChangeKind {
+    /// The wire name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Added => "added",
+            Self::Removed => "removed",
+            Self::StatusChanged => "status_changed",
+        }
+    }
+}
+
+/// One recorded change of an event's affected set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventChange {
+    /// Sequence number.
+    pub id: i64,
+    /// The timeline entry (create or update) it was part of.
+    pub update_id: Option<Uuid>,
+    /// What happened.
+    pub kind: ChangeKind,
+    /// The service.
+    pub service_id: Uuid,
+    /// Its status before (none when added).
+    pub from_status: Option<ServiceStatus>,
+    /// Its status after (none when removed).
+    pub to_status: Option<ServiceStatus>,
+    /// When.
+    #[serde(with = "crate::time::serde")]
+    pub created_at: OffsetDateTime,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +320,15 @@ mod tests {
             }
         }
         assert!(EventStatus::parse("in_progress", EventType::Incident).is_err());
+        let active: Vec<_> = [EventType::Incident, EventType::Maintenance]
+            .iter()
+            .flat_map(|t| t.statuses().iter().filter(|s| s.is_active()))
+            .collect();
+        assert_eq!(
+            active,
+            [&EventStatus::Investigating, &EventStatus::Identified, &EventStatus::Monitoring, &EventStatus::InProgress],
+            "scheduled maintenance affects nothing yet"
+        );
         let message = EventStatus::parse("resolved", EventType::Maintenance).expect_err("not a maintenance status");
         assert!(message.contains("scheduled, in_progress, completed"), "{message}");
     }

@@ -1,7 +1,10 @@
 //! Services of the catalog (SPEC §4).
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use uuid::Uuid;
+
+use super::Lifecycle;
 
 /// A service's status, worst last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -70,13 +73,96 @@ pub struct Service {
     /// Sort key (then name).
     pub order: i32,
     /// Free-form labels.
-    pub tags: std::collections::BTreeMap<String, String>,
-    /// RFC 3339 UTC.
-    pub created_at: String,
-    /// RFC 3339 UTC.
-    pub updated_at: String,
-    /// RFC 3339 UTC when archived.
-    pub archived_at: Option<String>,
+    pub tags: Tags,
+    /// Created, changed, archived.
+    #[serde(flatten)]
+    pub lifecycle: Lifecycle,
+}
+
+/// A service's labels: at most 50, names of 1 to 64 characters, values of at most 256.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Tags(std::collections::BTreeMap<String, String>);
+
+impl Tags {
+    /// Most tags.
+    pub const MAX: usize = 50;
+    /// Longest name.
+    pub const MAX_NAME: usize = 64;
+    /// Longest value.
+    pub const MAX_VALUE: usize = 256;
+
+    /// Checks a map of labels.
+    ///
+    /// # Errors
+    /// The bound it breaks.
+    pub fn parse(map: std::collections::BTreeMap<String, String>) -> Result<Self, String> {
+        if map.len() > Self::MAX {
+            return Err(format!("at most {} tags", Self::MAX));
+        }
+        for (key, value) in &map {
+            if key.is_empty() || key.chars().count() > Self::MAX_NAME {
+                return Err(format!("tag names must be 1 to {} characters", Self::MAX_NAME));
+            }
+            if value.chars().count() > Self::MAX_VALUE {
+                return Err(format!("tag values must be at most {} characters", Self::MAX_VALUE));
+            }
+        }
+        Ok(Self(map))
+    }
+
+    /// The labels.
+    #[must_use]
+    pub fn as_map(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.0
+    }
+}
+
+/// What changed a service's stored or effective status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusSource {
+    /// An admin, through the catalog.
+    Manual,
+    /// An incident or maintenance (the effective status).
+    Event,
+    /// An incoming monitoring webhook.
+    Webhook,
+    /// The scheduler (maintenance automation).
+    Scheduler,
+}
+
+impl StatusSource {
+    /// The wire name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manual => "manual",
+            Self::Event => "event",
+            Self::Webhook => "webhook",
+            Self::Scheduler => "scheduler",
+        }
+    }
+}
+
+/// One entry of a service's status log (the uptime history is built from these).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusLogEntry {
+    /// Sequence number.
+    pub id: i64,
+    /// Before (none for the first entry).
+    pub from_status: Option<ServiceStatus>,
+    /// After.
+    pub to_status: ServiceStatus,
+    /// What changed it.
+    pub source: StatusSource,
+    /// Why.
+    pub reason: String,
+    /// Who, for manual changes.
+    pub actor_id: Option<Uuid>,
+    /// When.
+    #[serde(with = "crate::time::serde")]
+    pub created_at: OffsetDateTime,
 }
 
 #[cfg(test)]
@@ -91,6 +177,15 @@ mod tests {
         }
         let message = ServiceStatus::parse("broken").expect_err("unknown status");
         assert!(message.contains("partial_outage"), "{message}");
+    }
+
+    #[test]
+    fn tags_are_bounded() {
+        let map = |pairs: Vec<(String, String)>| pairs.into_iter().collect::<std::collections::BTreeMap<_, _>>();
+        assert!(Tags::parse(map((0..51).map(|i| (format!("k{i}"), "v".into())).collect())).is_err());
+        assert!(Tags::parse(map(vec![(String::new(), "v".into())])).is_err());
+        assert!(Tags::parse(map(vec![("k".into(), "v".repeat(257))])).is_err());
+        assert!(Tags::parse(map(vec![("tier".into(), "1".into())])).is_ok());
     }
 
     #[test]

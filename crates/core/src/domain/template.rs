@@ -3,6 +3,34 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::EventType;
+
+/// A template as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Template {
+    /// Id.
+    pub id: Uuid,
+    /// URL name, unique.
+    pub slug: String,
+    /// The event type it makes.
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    /// Title text with placeholders.
+    pub title_template: String,
+    /// Body text with placeholders.
+    pub body_template: String,
+    /// Created.
+    #[serde(with = "crate::time::serde")]
+    pub created_at: OffsetDateTime,
+    /// Last changed.
+    #[serde(with = "crate::time::serde")]
+    pub updated_at: OffsetDateTime,
+}
+
 /// Placeholders filled from the event itself.
 pub const DERIVED: [(&str, &str); 6] = [
     ("service_names", "names of the affected services, comma-separated"),

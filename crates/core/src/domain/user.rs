@@ -1,6 +1,7 @@
 //! Accounts (SPEC §3).
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::auth::Role;
@@ -20,12 +21,15 @@ pub struct User {
     pub is_active: bool,
     /// Whether TOTP two-factor is on.
     pub totp_enabled: bool,
-    /// RFC 3339 UTC.
-    pub last_login_at: Option<String>,
-    /// RFC 3339 UTC.
-    pub created_at: String,
-    /// RFC 3339 UTC.
-    pub updated_at: String,
+    /// Last successful sign-in.
+    #[serde(with = "crate::time::serde::option")]
+    pub last_login_at: Option<OffsetDateTime>,
+    /// Created.
+    #[serde(with = "crate::time::serde")]
+    pub created_at: OffsetDateTime,
+    /// Last changed.
+    #[serde(with = "crate::time::serde")]
+    pub updated_at: OffsetDateTime,
 }
 
 /// A normalised e-mail address: trimmed, lower case, one `@` with text on both sides and a dot

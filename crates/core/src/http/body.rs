@@ -44,10 +44,16 @@ impl Body {
         }
     }
 
-    /// A required string field.
+    /// A required string field: absent and `null` are both missing.
     pub fn required_str(&mut self, field: &str) -> Option<String> {
-        if !self.map.contains_key(field) || self.map[field].is_null() {
-            self.error(field, "is required");
+        self.required_str_because(field, "is required")
+    }
+
+    /// A string field required in this case (`message` says why: `is required for
+    /// maintenance`); absent and `null` are both missing.
+    pub fn required_str_because(&mut self, field: &str, message: &str) -> Option<String> {
+        if self.map.get(field).is_none_or(Value::is_null) {
+            self.error(field, message);
             return None;
         }
         self.optional_str(field)
@@ -138,6 +144,12 @@ impl Body {
     #[must_use]
     pub fn has(&self, field: &str) -> bool {
         self.map.contains_key(field)
+    }
+
+    /// Whether the field is present with a value other than `null`.
+    #[must_use]
+    pub fn has_value(&self, field: &str) -> bool {
+        self.map.get(field).is_some_and(|v| !v.is_null())
     }
 
     /// Keeps `Ok` values and records `Err` messages against `field`.

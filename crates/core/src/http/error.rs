@@ -1,25 +1,9 @@
 //! The API error model and its one mapping to HTTP.
 
-use serde::Serialize;
-
 use super::Response;
-use crate::db::{DbError, SqlState};
-
-/// One invalid field of a request, reported with every other invalid field at once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    /// The JSON field name (`affected_services[0].status` for nested fields).
-    pub field: String,
-    /// What is wrong with it, for a human.
-    pub message: String,
-}
-
-impl FieldError {
-    /// A field error.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
-    }
-}
+use crate::config::ConfigError;
+use crate::db::DbError;
+pub use crate::error::FieldError;
 
 /// Everything a handler can answer instead of a success. Each variant names its status;
 /// [`ApiError::into_response`] is the only place that turns one into HTTP.
@@ -181,23 +165,12 @@ impl ApiError {
     }
 }
 
-/// Integrity constraints a client can violate, by name, with the 409 they become. Every
-/// constraint named here is created by a migration (a test checks they exist).
-pub const CONFLICT_CONSTRAINTS: &[(&str, &str, &str)] = &[
-    ("services_slug_key", "slug_taken", "a service with this slug already exists"),
-    ("groups_slug_key", "slug_taken", "a group with this slug already exists"),
-    ("users_email_key", "email_taken", "an account with this e-mail address already exists"),
-    ("api_keys_prefix_key", "conflict", "an API key with this prefix already exists; retry"),
-    ("templates_slug_key", "slug_taken", "a template with this slug already exists"),
-];
-
 impl From<DbError> for ApiError {
+    /// A database failure is never the client's fault: 503 while the database is unreachable
+    /// (or its schema is being brought up to date), 500 otherwise. Constraint violations that
+    /// are the client's conflict are mapped where they can happen
+    /// ([`crate::error::OnConstraint`]).
     fn from(error: DbError) -> Self {
-        if let Some((_, code, message)) =
-            error.constraint().and_then(|name| CONFLICT_CONSTRAINTS.iter().find(|(c, _, _)| *c == name))
-        {
-            return Self::Conflict { code, message: (*message).to_owned() };
-        }
         match error {
             DbError::Connection(cause) => Self::Unavailable {
                 message: "the database is unavailable".into(),
@@ -205,11 +178,27 @@ impl From<DbError> for ApiError {
                 cause: Some(cause),
             },
             e if e.is_schema_missing() => Self::SchemaBehind,
-            e if e.sql_state().is_some_and(|s| s.is(SqlState::UNIQUE_VIOLATION)) => {
-                Self::Conflict { code: "conflict", message: "the resource already exists".into() }
-            }
             other => Self::Internal(other.to_string()),
         }
+    }
+}
+
+impl From<crate::error::Error> for ApiError {
+    fn from(error: crate::error::Error) -> Self {
+        use crate::error::Error;
+        match error {
+            Error::Invalid(fields) => Self::Validation(fields),
+            Error::NotFound(message) => Self::NotFound(message),
+            Error::Conflict { code, message } => Self::Conflict { code, message },
+            Error::Db(e) => e.into(),
+            Error::Internal(message) => Self::Internal(message),
+        }
+    }
+}
+
+impl From<ConfigError> for ApiError {
+    fn from(error: ConfigError) -> Self {
+        Self::Internal(error.to_string())
     }
 }
 
@@ -264,13 +253,13 @@ mod tests {
     }
 
     #[test]
-    fn a_known_constraint_becomes_its_409() {
+    fn an_unmapped_constraint_violation_is_not_the_clients_conflict() {
         let error = ApiError::from(DbError::Query {
-            state: Some(SqlState("23505".into())),
-            constraint: Some("services_slug_key".into()),
+            state: Some(crate::db::SqlState("23505".into())),
+            constraint: Some("notification_outbox_key".into()),
             message: "duplicate".into(),
         });
-        assert!(matches!(error, ApiError::Conflict { code: "slug_taken", .. }), "{error:?}");
+        assert_eq!(error.status(), 500, "{error:?}");
     }
 
     #[test]
@@ -279,8 +268,11 @@ mod tests {
         assert_eq!(down.status(), 503);
         assert!(down.log_text().contains("connection refused"), "the log keeps the cause");
         assert!(!down.to_string().contains("refused"), "the client does not see it");
-        let missing =
-            DbError::Query { state: Some(SqlState("42P01".into())), constraint: None, message: String::new() };
+        let missing = DbError::Query {
+            state: Some(crate::db::SqlState("42P01".into())),
+            constraint: None,
+            message: String::new(),
+        };
         assert!(matches!(ApiError::from(missing), ApiError::SchemaBehind));
         assert_eq!(ApiError::from(DbError::Shape("x".into())).status(), 500);
     }

@@ -10,9 +10,9 @@ mod response;
 mod router;
 
 pub use body::{Body, present};
-pub use error::{ApiError, CONFLICT_CONSTRAINTS, FieldError};
+pub use error::{ApiError, FieldError};
 pub use page::Page;
 pub use request::{MAX_BODY_BYTES, Request};
 pub use request_id::request_id;
 pub use response::{ListMeta, Response};
-pub use router::{Params, RouteMatch, Router};
+pub use router::{Cache, Params, Policy, RateClass, RouteMatch, Router};

@@ -46,16 +46,13 @@ impl Page {
         }
     }
 
-    /// `LIMIT` for SQL (`int8`).
+    /// The rows of this page, for a repository.
     #[must_use]
-    pub fn limit(self) -> i64 {
-        i64::from(self.per_page)
-    }
-
-    /// `OFFSET` for SQL (`int8`).
-    #[must_use]
-    pub fn offset(self) -> i64 {
-        (i64::from(self.page) - 1) * i64::from(self.per_page)
+    pub fn window(self) -> crate::db::Window {
+        crate::db::Window {
+            limit: i64::from(self.per_page),
+            offset: (i64::from(self.page) - 1) * i64::from(self.per_page),
+        }
     }
 
     /// The list `meta` for this page and a total.
@@ -86,10 +83,10 @@ mod tests {
 
     #[test]
     fn defaults_and_bounds() {
-        let p = page("").expect("defaults");
-        assert_eq!((p.limit(), p.offset()), (20, 0));
-        let p = page("page=3&per_page=100").expect("max");
-        assert_eq!((p.limit(), p.offset()), (100, 200));
+        let p = page("").expect("defaults").window();
+        assert_eq!((p.limit, p.offset), (20, 0));
+        let p = page("page=3&per_page=100").expect("max").window();
+        assert_eq!((p.limit, p.offset), (100, 200));
         for bad in ["page=0", "per_page=101", "per_page=0", "page=-1", "page=abc", "per_page=1.5"] {
             assert!(matches!(page(bad), Err(ApiError::Validation(_))), "{bad}");
         }

@@ -1,5 +1,64 @@
 //! A small path router: exact segments and `:param` captures, HEAD served by GET, a trailing
-//! slash tolerated, parameters percent-decoded (the SDK router does not decode them).
+//! slash tolerated, parameters percent-decoded (the SDK router does not decode them). Every route
+//! declares its [`Policy`]: how the pipeline rate-limits it and, for public reads, how long its
+//! answers may be cached.
+
+/// How the pipeline limits a route's callers before the handler runs (the limits of each class
+/// are `crate::auth::ratelimit::per_address`). Per-principal limits apply wherever a caller
+/// authenticates, whatever the class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateClass {
+    /// Anyone may read it; no counter is touched (public reads must stay cheap).
+    PublicRead,
+    /// A read that needs credentials.
+    Authenticated,
+    /// Changes state: the per-address write limit.
+    StateChanging,
+    /// Sign-in (password or second step, refresh, logout): the write limit and the sign-in limit.
+    SignIn,
+    /// Self-service registration: the write limit and the registration limit.
+    Registration,
+    /// Forgotten passwords: the write limit and the password-reset limit.
+    PasswordReset,
+}
+
+/// How long a route's successful answers may be cached by clients and proxies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cache {
+    /// No caching header: the API's own JSON (private, or changed by writes at any time).
+    Unspecified,
+    /// `Cache-Control: public, max-age=<max_age>, stale-while-revalidate=<stale>`.
+    Public {
+        /// Seconds an answer is fresh.
+        max_age: u32,
+        /// Seconds a stale answer may be served while it is refreshed.
+        stale_while_revalidate: u32,
+    },
+}
+
+/// A route's policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Its rate-limit class.
+    pub rate: RateClass,
+    /// Its caching.
+    pub cache: Cache,
+}
+
+impl Policy {
+    /// A public read of the API (no counter, no caching header).
+    pub const PUBLIC: Self = Self { rate: RateClass::PublicRead, cache: Cache::Unspecified };
+    /// A read that needs credentials.
+    pub const AUTHENTICATED: Self = Self { rate: RateClass::Authenticated, cache: Cache::Unspecified };
+    /// A state-changing request.
+    pub const WRITE: Self = Self { rate: RateClass::StateChanging, cache: Cache::Unspecified };
+    /// Sign-in.
+    pub const SIGN_IN: Self = Self { rate: RateClass::SignIn, cache: Cache::Unspecified };
+    /// Registration.
+    pub const REGISTRATION: Self = Self { rate: RateClass::Registration, cache: Cache::Unspecified };
+    /// Password reset.
+    pub const PASSWORD_RESET: Self = Self { rate: RateClass::PasswordReset, cache: Cache::Unspecified };
+}
 
 /// Captured path parameters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -18,6 +77,7 @@ struct Route<H> {
     method: &'static str,
     pattern: &'static str,
     segments: Vec<&'static str>,
+    policy: Policy,
     handler: H,
 }
 
@@ -32,6 +92,8 @@ pub enum RouteMatch<'r, H> {
         params: Params,
         /// Its pattern, for logs (`/api/v1/services/:slug`).
         pattern: &'static str,
+        /// Its policy.
+        policy: Policy,
     },
     /// The path exists but not for this method.
     MethodNotAllowed(Vec<&'static str>),
@@ -58,18 +120,23 @@ impl<H> Router<H> {
         Self::default()
     }
 
-    /// Adds a route for `method` and `pattern` (`/api/v1/services/:slug`).
+    /// Adds a route for `method` and `pattern` (`/api/v1/services/:slug`) with its policy.
     #[must_use]
-    pub fn route(mut self, method: &'static str, pattern: &'static str, handler: H) -> Self {
+    pub fn route(mut self, method: &'static str, pattern: &'static str, policy: Policy, handler: H) -> Self {
         let segments = split(pattern).collect();
-        self.routes.push(Route { method, pattern, segments, handler });
+        self.routes.push(Route { method, pattern, segments, policy, handler });
         self
     }
 
     /// Adds a GET route (which also serves HEAD).
     #[must_use]
-    pub fn get(self, pattern: &'static str, handler: H) -> Self {
-        self.route("GET", pattern, handler)
+    pub fn get(self, pattern: &'static str, policy: Policy, handler: H) -> Self {
+        self.route("GET", pattern, policy, handler)
+    }
+
+    /// Every `(method, pattern, policy)`, in the order added.
+    pub fn policies(&self) -> impl Iterator<Item = (&'static str, &'static str, Policy)> + '_ {
+        self.routes.iter().map(|r| (r.method, r.pattern, r.policy))
     }
 
     /// Every `(method, pattern)`, in the order added.
@@ -86,7 +153,12 @@ impl<H> Router<H> {
         for route in &self.routes {
             let Some(params) = capture(&route.segments, &wanted) else { continue };
             if route.method == method {
-                return RouteMatch::Found { handler: &route.handler, params, pattern: route.pattern };
+                return RouteMatch::Found {
+                    handler: &route.handler,
+                    params,
+                    pattern: route.pattern,
+                    policy: route.policy,
+                };
             }
             if !allowed.contains(&route.method) {
                 allowed.push(route.method);
@@ -129,10 +201,10 @@ mod tests {
 
     fn router() -> Router<u8> {
         Router::new()
-            .get("/api/v1/services", 1)
-            .route("POST", "/api/v1/services", 2)
-            .get("/api/v1/services/:slug", 3)
-            .get("/api/v1/services/:slug/status-log", 4)
+            .get("/api/v1/services", Policy::PUBLIC, 1)
+            .route("POST", "/api/v1/services", Policy::WRITE, 2)
+            .get("/api/v1/services/:slug", Policy::PUBLIC, 3)
+            .get("/api/v1/services/:slug/status-log", Policy::AUTHENTICATED, 4)
     }
 
     #[test]

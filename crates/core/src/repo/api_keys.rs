@@ -1,11 +1,15 @@
 //! SQL for API keys.
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::auth::Role;
-use crate::db::{Db, DbError, DbExt, Param};
-use crate::http::Page;
+use crate::db::{Db, DbError, DbExt, Param, Window};
+use crate::repo::{Listed, list_page};
+
+/// The unique constraint on `api_keys.prefix` (a random prefix colliding: retry).
+pub const PREFIX_KEY: &str = "api_keys_prefix_key";
 
 /// An API key as the API lists it (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,16 +24,20 @@ pub struct ApiKey {
     pub role: Role,
     /// Scopes.
     pub scopes: Vec<String>,
-    /// RFC 3339 UTC.
-    pub expires_at: Option<String>,
-    /// RFC 3339 UTC.
-    pub last_used_at: Option<String>,
+    /// When it stops working.
+    #[serde(with = "crate::time::serde::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    /// Last authenticated request.
+    #[serde(with = "crate::time::serde::option")]
+    pub last_used_at: Option<OffsetDateTime>,
     /// Creator.
     pub created_by: Option<Uuid>,
-    /// RFC 3339 UTC.
-    pub created_at: String,
-    /// RFC 3339 UTC.
-    pub revoked_at: Option<String>,
+    /// Created.
+    #[serde(with = "crate::time::serde")]
+    pub created_at: OffsetDateTime,
+    /// When revoked.
+    #[serde(with = "crate::time::serde::option")]
+    pub revoked_at: Option<OffsetDateTime>,
 }
 
 macro_rules! key_json {
@@ -54,21 +62,21 @@ pub struct NewApiKey<'a> {
     pub role: Role,
     /// Scopes.
     pub scopes: Vec<String>,
-    /// RFC 3339 expiry.
-    pub expires_at: Option<String>,
+    /// Expiry.
+    pub expires_at: Option<OffsetDateTime>,
     /// Creator.
     pub created_by: Option<Uuid>,
 }
 
-/// Stores a key.
+/// Stores a key created at `at`.
 ///
 /// # Errors
-/// Database errors.
-pub fn insert_key(db: &dyn Db, key: &NewApiKey<'_>) -> Result<ApiKey, DbError> {
+/// A violation of [`PREFIX_KEY`]; database errors.
+pub fn insert_key(db: &dyn Db, key: &NewApiKey<'_>, at: OffsetDateTime) -> Result<ApiKey, DbError> {
     db.query_as(
         concat!(
-            "with k as (insert into api_keys (name, prefix, secret_hash, role, scopes, expires_at, created_by)
-                        values ($1, $2, $3, $4, $5, $6::text::timestamptz, $7) returning *)
+            "with k as (insert into api_keys (name, prefix, secret_hash, role, scopes, expires_at, created_by, created_at)
+                        values ($1, $2, $3, $4, $5, $6::text::timestamptz, $7, $8::text::timestamptz) returning *)
              select ",
             key_json!(),
             " from k"
@@ -79,39 +87,20 @@ pub fn insert_key(db: &dyn Db, key: &NewApiKey<'_>) -> Result<ApiKey, DbError> {
             key.secret_hash.into(),
             key.role.as_str().into(),
             Param::TextArray(key.scopes.clone()),
-            key.expires_at.clone().into(),
+            key.expires_at.into(),
             key.created_by.into(),
+            at.into(),
         ],
     )
-}
-
-/// A page of keys and the total.
-#[derive(Debug, Deserialize)]
-pub struct KeyPage {
-    /// Newest first.
-    pub items: Vec<ApiKey>,
-    /// In all pages.
-    pub total: u64,
 }
 
 /// Lists keys, newest first; revoked ones only when asked.
 ///
 /// # Errors
 /// Database errors.
-pub fn list_keys(db: &dyn Db, include_revoked: bool, page: Page) -> Result<KeyPage, DbError> {
-    db.query_as(
-        concat!(
-            "with matching as (select * from api_keys where $1 or revoked_at is null)
-             select jsonb_build_object(
-                 'total', (select count(*) from matching),
-                 'items', coalesce((select jsonb_agg(",
-            key_json!(),
-            " order by k.created_at desc, k.id)
-                                    from (select * from matching order by created_at desc, id limit $2 offset $3) k),
-                                   '[]'::jsonb))"
-        ),
-        &[Param::Bool(include_revoked), Param::Int64(page.limit()), Param::Int64(page.offset())],
-    )
+pub fn list_keys(db: &dyn Db, include_revoked: bool, window: Window) -> Result<Listed<ApiKey>, DbError> {
+    let matching = "select * from api_keys k where $1 or revoked_at is null";
+    list_page(db, (matching, key_json!(), "k", "created_at desc, id"), vec![Param::Bool(include_revoked)], window)
 }
 
 /// A key by id.
@@ -122,18 +111,19 @@ pub fn find_key(db: &dyn Db, id: Uuid) -> Result<Option<ApiKey>, DbError> {
     db.query_as(concat!("select (select ", key_json!(), " from api_keys k where k.id = $1)"), &[id.into()])
 }
 
-/// Revokes a key (idempotent); answers it, `None` when it does not exist.
+/// Revokes a key at `at` (idempotent); answers it, `None` when it does not exist.
 ///
 /// # Errors
 /// Database errors.
-pub fn revoke_key(db: &dyn Db, id: Uuid) -> Result<Option<ApiKey>, DbError> {
+pub fn revoke_key(db: &dyn Db, id: Uuid, at: OffsetDateTime) -> Result<Option<ApiKey>, DbError> {
     db.query_as(
         concat!(
-            "with k as (update api_keys set revoked_at = coalesce(revoked_at, now()) where id = $1 returning *)
+            "with k as (update api_keys set revoked_at = coalesce(revoked_at, $2::text::timestamptz)
+                        where id = $1 returning *)
              select (select ",
             key_json!(),
             " from k)"
         ),
-        &[id.into()],
+        &[id.into(), at.into()],
     )
 }

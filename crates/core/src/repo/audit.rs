@@ -1,10 +1,39 @@
-//! SQL for reading the audit log (writing is `crate::audit::record`).
+//! SQL for the audit log.
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::db::{Db, DbError, DbExt, Param};
-use crate::http::Page;
+use crate::audit::{Entry, Origin};
+use crate::db::{Db, DbError, Param, Window};
+use crate::repo::{Listed, list_page};
+
+/// Writes one audit row, dated `origin.at`.
+///
+/// # Errors
+/// Database errors.
+pub fn insert_entry(db: &dyn Db, origin: &Origin, entry: &Entry) -> Result<(), DbError> {
+    let json = |v: &Option<serde_json::Value>| v.clone().map_or(Param::Null, Param::Jsonb);
+    db.execute(
+        "insert into audit_log (actor_type, actor_id, actor_label, action, entity_type, entity_id,
+                                before, after, request_id, ip, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::timestamptz)",
+        &[
+            origin.actor.kind().into(),
+            origin.actor.id().into(),
+            origin.actor.label().into(),
+            entry.action.into(),
+            entry.entity_type.into(),
+            entry.entity_id.clone().into(),
+            json(&entry.before),
+            json(&entry.after),
+            origin.request_id.clone().into(),
+            origin.ip.clone().into(),
+            origin.at.into(),
+        ],
+    )?;
+    Ok(())
+}
 
 /// Filters of `GET /audit-log`.
 #[derive(Debug, Clone, Default)]
@@ -17,10 +46,10 @@ pub struct AuditFilter {
     pub entity_type: Option<String>,
     /// The entity's id.
     pub entity_id: Option<String>,
-    /// From (RFC 3339, inclusive).
-    pub from: Option<String>,
-    /// To (RFC 3339, exclusive).
-    pub to: Option<String>,
+    /// From (inclusive).
+    pub from: Option<OffsetDateTime>,
+    /// To (exclusive).
+    pub to: Option<OffsetDateTime>,
 }
 
 /// One audit row.
@@ -28,8 +57,9 @@ pub struct AuditFilter {
 pub struct AuditEntry {
     /// Sequence number.
     pub id: i64,
-    /// RFC 3339 UTC.
-    pub created_at: String,
+    /// When.
+    #[serde(with = "crate::time::serde")]
+    pub created_at: OffsetDateTime,
     /// `{type, id, label}`.
     pub actor: serde_json::Value,
     /// What.
@@ -48,45 +78,28 @@ pub struct AuditEntry {
     pub ip: Option<String>,
 }
 
-/// A page of entries and the total.
-#[derive(Debug, Deserialize)]
-pub struct AuditPage {
-    /// Newest first.
-    pub items: Vec<AuditEntry>,
-    /// In all pages.
-    pub total: u64,
-}
-
 /// Lists entries, newest first.
 ///
 /// # Errors
 /// Database errors.
-pub fn list_entries(db: &dyn Db, filter: &AuditFilter, page: Page) -> Result<AuditPage, DbError> {
-    db.query_as(
-        "with matching as (
-             select * from audit_log
-             where ($1::uuid is null or actor_id = $1::uuid) and ($2::text is null or action = $2::text)
-               and ($3::text is null or entity_type = $3::text) and ($4::text is null or entity_id = $4::text)
-               and ($5::text is null or created_at >= $5::text::timestamptz)
-               and ($6::text is null or created_at < $6::text::timestamptz))
-         select jsonb_build_object(
-             'total', (select count(*) from matching),
-             'items', coalesce((select jsonb_agg(jsonb_build_object(
-                 'id', a.id, 'created_at', rfc3339(a.created_at),
-                 'actor', jsonb_build_object('type', a.actor_type, 'id', a.actor_id, 'label', a.actor_label),
-                 'action', a.action, 'entity_type', a.entity_type, 'entity_id', a.entity_id,
-                 'before', a.before, 'after', a.after, 'request_id', a.request_id, 'ip', a.ip)
-                 order by a.created_at desc, a.id desc)
-                 from (select * from matching order by created_at desc, id desc limit $7 offset $8) a), '[]'::jsonb))",
-        &[
-            filter.actor_id.into(),
-            filter.action.clone().into(),
-            filter.entity_type.clone().into(),
-            filter.entity_id.clone().into(),
-            filter.from.clone().into(),
-            filter.to.clone().into(),
-            Param::Int64(page.limit()),
-            Param::Int64(page.offset()),
-        ],
-    )
+pub fn list_entries(db: &dyn Db, filter: &AuditFilter, window: Window) -> Result<Listed<AuditEntry>, DbError> {
+    let matching = "select * from audit_log a
+                    where ($1::uuid is null or actor_id = $1::uuid) and ($2::text is null or action = $2::text)
+                      and ($3::text is null or entity_type = $3::text) and ($4::text is null or entity_id = $4::text)
+                      and ($5::text is null or created_at >= $5::text::timestamptz)
+                      and ($6::text is null or created_at < $6::text::timestamptz)";
+    let shape = "jsonb_build_object(
+                     'id', a.id, 'created_at', rfc3339(a.created_at),
+                     'actor', jsonb_build_object('type', a.actor_type, 'id', a.actor_id, 'label', a.actor_label),
+                     'action', a.action, 'entity_type', a.entity_type, 'entity_id', a.entity_id,
+                     'before', a.before, 'after', a.after, 'request_id', a.request_id, 'ip', a.ip)";
+    let params = vec![
+        filter.actor_id.into(),
+        filter.action.clone().into(),
+        filter.entity_type.clone().into(),
+        filter.entity_id.clone().into(),
+        filter.from.into(),
+        filter.to.into(),
+    ];
+    list_page(db, (matching, shape, "a", "created_at desc, id desc"), params, window)
 }

@@ -1,15 +1,16 @@
-//! SQL for events, their affected services, timeline and change history.
+//! SQL for events, their affected services, timeline and change history. Reads return the typed
+//! model of [`crate::domain`]; the one-row `jsonb` they are built from never leaves here.
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::db::{Db, DbError, DbExt, Param};
-use crate::domain::{EventStatus, EventType, ServiceStatus, Severity};
-use crate::http::Page;
+use crate::db::{Db, DbError, DbExt, Param, Window};
+use crate::domain::{ChangeKind, Event, EventChange, EventStatus, EventType, EventUpdate, ServiceStatus, Severity};
+use crate::repo::{Listed, list_page};
 
-/// The API shape of the event aliased `e` (without its timeline).
+/// The shape of [`Event`] for the event aliased `e`.
 macro_rules! event_json {
     () => {
         "jsonb_build_object(
@@ -28,7 +29,7 @@ macro_rules! event_json {
 
 /// A new event's stored fields.
 #[derive(Debug, Clone)]
-pub struct NewEvent {
+pub struct NewEventRow<'a> {
     /// Type.
     pub event_type: EventType,
     /// Initial status.
@@ -36,61 +37,78 @@ pub struct NewEvent {
     /// Incidents only.
     pub severity: Option<Severity>,
     /// Title.
-    pub title: String,
+    pub title: &'a str,
     /// Description.
-    pub description: String,
+    pub description: &'a str,
     /// Whether subscribers are told.
     pub notify_subscribers: bool,
-    /// Maintenance window (RFC 3339).
-    pub scheduled_start_at: Option<String>,
-    /// Maintenance window (RFC 3339).
-    pub scheduled_end_at: Option<String>,
+    /// Maintenance window.
+    pub window: Option<(OffsetDateTime, OffsetDateTime)>,
     /// Maintenance runs itself.
     pub auto_transition: bool,
-    /// Creator.
+    /// Author.
     pub created_by: Option<Uuid>,
 }
 
-/// Stores an event; answers its id.
+/// Stores an event created at `at`; answers its id.
 ///
 /// # Errors
 /// Database errors.
-pub fn insert_event(db: &dyn Db, event: &NewEvent) -> Result<Uuid, DbError> {
+pub fn insert_event(db: &dyn Db, event: &NewEventRow<'_>, at: OffsetDateTime) -> Result<Uuid, DbError> {
     db.query_as(
         "with e as (insert into events (type, status, severity, title, description, notify_subscribers,
-                                         scheduled_start_at, scheduled_end_at, auto_transition, created_by)
-                    values ($1, $2, $3, $4, $5, $6, $7::text::timestamptz, $8::text::timestamptz, $9, $10)
+                                         scheduled_start_at, scheduled_end_at, auto_transition, created_by,
+                                         created_at, updated_at)
+                    values ($1, $2, $3, $4, $5, $6, $7::text::timestamptz, $8::text::timestamptz, $9, $10,
+                            $11::text::timestamptz, $11::text::timestamptz)
                     returning id)
          select to_jsonb(id) from e",
         &[
             event.event_type.as_str().into(),
             event.status.as_str().into(),
             event.severity.map(Severity::as_str).into(),
-            event.title.clone().into(),
-            event.description.clone().into(),
+            event.title.into(),
+            event.description.into(),
             Param::Bool(event.notify_subscribers),
-            event.scheduled_start_at.clone().into(),
-            event.scheduled_end_at.clone().into(),
+            event.window.map(|(start, _)| start).into(),
+            event.window.map(|(_, end)| end).into(),
             Param::Bool(event.auto_transition),
             event.created_by.into(),
+            at.into(),
         ],
     )
 }
 
-/// Moves an event to `status` at `at` (RFC 3339), stamping `started_at` on the first open
-/// status, `monitoring_at` on monitoring and `resolved_at` on a terminal status.
+/// Moves an event to `status` as of `at` (which may be backdated), stamping `started_at` on the
+/// first open status, `monitoring_at` on monitoring and `resolved_at` on a terminal status;
+/// `updated_at` becomes `now`.
 ///
 /// # Errors
 /// Database errors.
-pub fn set_event_status(db: &dyn Db, id: Uuid, status: EventStatus, at: &str) -> Result<(), DbError> {
+pub fn set_event_status(
+    db: &dyn Db,
+    id: Uuid,
+    status: EventStatus,
+    at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<(), DbError> {
     db.execute(
-        "update events set status = $2, updated_at = now(),
+        "update events set status = $2, updated_at = $4::text::timestamptz,
              started_at = case when $2 <> 'scheduled' then coalesce(started_at, $3::text::timestamptz) else started_at end,
              monitoring_at = case when $2 = 'monitoring' then coalesce(monitoring_at, $3::text::timestamptz) else monitoring_at end,
              resolved_at = case when $2 in ('resolved', 'completed') then $3::text::timestamptz else resolved_at end
          where id = $1",
-        &[id.into(), status.as_str().into(), at.into()],
+        &[id.into(), status.as_str().into(), at.into(), now.into()],
     )?;
+    Ok(())
+}
+
+/// Marks an event changed at `at` (an update that changes nothing but the timeline).
+///
+/// # Errors
+/// Database errors.
+pub fn touch_event(db: &dyn Db, id: Uuid, at: OffsetDateTime) -> Result<(), DbError> {
+    db.execute("update events set updated_at = $2::text::timestamptz where id = $1", &[id.into(), at.into()])?;
     Ok(())
 }
 
@@ -126,60 +144,88 @@ pub fn remove_affected(db: &dyn Db, event: Uuid, service: Uuid) -> Result<Option
     )
 }
 
-/// Appends a timeline entry; answers its id. `at` backdates it.
+/// A new timeline entry.
+#[derive(Debug, Clone)]
+pub struct NewUpdateRow<'a> {
+    /// The event.
+    pub event: Uuid,
+    /// The event's status with it.
+    pub status: EventStatus,
+    /// What is said.
+    pub message: &'a str,
+    /// Whether subscribers are told.
+    pub notify: bool,
+    /// Author.
+    pub by: Option<Uuid>,
+    /// When (may be backdated).
+    pub at: OffsetDateTime,
+}
+
+/// Appends a timeline entry; answers its id.
 ///
 /// # Errors
 /// Database errors.
-pub fn insert_update(
-    db: &dyn Db,
-    event: Uuid,
-    status: EventStatus,
-    message: &str,
-    notify: bool,
-    by: Option<Uuid>,
-    at: &str,
-) -> Result<Uuid, DbError> {
+pub fn insert_update(db: &dyn Db, update: &NewUpdateRow<'_>) -> Result<Uuid, DbError> {
     db.query_as(
         "with u as (insert into event_updates (event_id, status, message, notify_subscribers, created_by, created_at)
                     values ($1, $2, $3, $4, $5, $6::text::timestamptz) returning id)
          select to_jsonb(id) from u",
-        &[event.into(), status.as_str().into(), message.into(), Param::Bool(notify), by.into(), at.into()],
+        &[
+            update.event.into(),
+            update.status.as_str().into(),
+            update.message.into(),
+            Param::Bool(update.notify),
+            update.by.into(),
+            update.at.into(),
+        ],
     )
+}
+
+/// One change of an event's affected set, to record.
+#[derive(Debug, Clone, Copy)]
+pub struct NewChangeRow {
+    /// The event.
+    pub event: Uuid,
+    /// The timeline entry it is part of.
+    pub update: Uuid,
+    /// What happened.
+    pub kind: ChangeKind,
+    /// The service.
+    pub service: Uuid,
+    /// Its status before.
+    pub from: Option<ServiceStatus>,
+    /// Its status after.
+    pub to: Option<ServiceStatus>,
+    /// When.
+    pub at: OffsetDateTime,
 }
 
 /// Records one change of the affected set.
 ///
 /// # Errors
 /// Database errors.
-pub fn insert_change(
-    db: &dyn Db,
-    event: Uuid,
-    update: Option<Uuid>,
-    kind: &str,
-    service: Uuid,
-    from: Option<ServiceStatus>,
-    to: Option<ServiceStatus>,
-) -> Result<(), DbError> {
+pub fn insert_change(db: &dyn Db, change: &NewChangeRow) -> Result<(), DbError> {
     db.execute(
-        "insert into event_changes (event_id, update_id, kind, service_id, from_status, to_status)
-         values ($1, $2, $3, $4, $5, $6)",
+        "insert into event_changes (event_id, update_id, kind, service_id, from_status, to_status, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7::text::timestamptz)",
         &[
-            event.into(),
-            update.into(),
-            kind.into(),
-            service.into(),
-            from.map(ServiceStatus::as_str).into(),
-            to.map(ServiceStatus::as_str).into(),
+            change.event.into(),
+            change.update.into(),
+            change.kind.as_str().into(),
+            change.service.into(),
+            change.from.map(ServiceStatus::as_str).into(),
+            change.to.map(ServiceStatus::as_str).into(),
+            change.at.into(),
         ],
     )?;
     Ok(())
 }
 
-/// An event (API shape, without timeline), `None` when it does not exist.
+/// An event (without its timeline), `None` when it does not exist.
 ///
 /// # Errors
 /// Database errors.
-pub fn find_event(db: &dyn Db, id: Uuid) -> Result<Option<Value>, DbError> {
+pub fn find_event(db: &dyn Db, id: Uuid) -> Result<Option<Event>, DbError> {
     db.query_as(concat!("select (select ", event_json!(), " from events e where e.id = $1)"), &[id.into()])
 }
 
@@ -187,7 +233,7 @@ pub fn find_event(db: &dyn Db, id: Uuid) -> Result<Option<Value>, DbError> {
 ///
 /// # Errors
 /// Database errors.
-pub fn list_updates(db: &dyn Db, event: Uuid) -> Result<Value, DbError> {
+pub fn list_updates(db: &dyn Db, event: Uuid) -> Result<Vec<EventUpdate>, DbError> {
     db.query_as(
         "select coalesce(jsonb_agg(jsonb_build_object(
                     'id', u.id, 'status', u.status, 'message', u.message, 'notify_subscribers', u.notify_subscribers,
@@ -202,7 +248,7 @@ pub fn list_updates(db: &dyn Db, event: Uuid) -> Result<Value, DbError> {
 ///
 /// # Errors
 /// Database errors.
-pub fn list_changes(db: &dyn Db, event: Uuid) -> Result<Value, DbError> {
+pub fn list_changes(db: &dyn Db, event: Uuid) -> Result<Vec<EventChange>, DbError> {
     db.query_as(
         "select coalesce(jsonb_agg(jsonb_build_object(
                     'id', c.id, 'update_id', c.update_id, 'kind', c.kind, 'service_id', c.service_id,
@@ -213,57 +259,61 @@ pub fn list_changes(db: &dyn Db, event: Uuid) -> Result<Value, DbError> {
     )
 }
 
+/// How the event list filters by status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// Not resolved or completed.
+    Open,
+    /// Resolved or completed.
+    Closed,
+    /// Exactly this status.
+    Is(EventStatus),
+}
+
 /// Filters of the event list.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
     /// `incident` or `maintenance`.
     pub event_type: Option<EventType>,
-    /// `active`, `resolved`, or an exact status.
-    pub status: Option<String>,
+    /// By status.
+    pub status: Option<StatusFilter>,
     /// Only events affecting this service.
     pub service_id: Option<Uuid>,
-    /// Created at or after (RFC 3339).
-    pub from: Option<String>,
-    /// Created before (RFC 3339).
-    pub to: Option<String>,
+    /// Created at or after.
+    pub from: Option<OffsetDateTime>,
+    /// Created before.
+    pub to: Option<OffsetDateTime>,
 }
 
-/// Lists events, newest first; answers `{items, total}`.
+/// Lists events, newest first.
 ///
 /// # Errors
 /// Database errors.
-pub fn list_events(db: &dyn Db, filter: &EventFilter, page: Page) -> Result<Value, DbError> {
-    db.query_as(
-        concat!(
-            "with matching as (
-                 select * from events e
-                 where ($1::text is null or e.type = $1::text)
-                   and ($2::text is null
-                        or ($2::text = 'active' and e.status not in ('resolved', 'completed'))
-                        or ($2::text = 'resolved' and e.status in ('resolved', 'completed'))
-                        or e.status = $2::text)
-                   and ($3::uuid is null or exists (select 1 from event_services es
-                                                   where es.event_id = e.id and es.service_id = $3::uuid))
-                   and ($4::text is null or e.created_at >= $4::text::timestamptz)
-                   and ($5::text is null or e.created_at < $5::text::timestamptz))
-             select jsonb_build_object(
-                 'total', (select count(*) from matching),
-                 'items', coalesce((select jsonb_agg(",
-            event_json!(),
-            " order by e.created_at desc, e.id)
-                                    from (select * from matching order by created_at desc, id limit $6 offset $7) e),
-                                   '[]'::jsonb))"
-        ),
-        &[
-            filter.event_type.map(EventType::as_str).into(),
-            filter.status.clone().into(),
-            filter.service_id.into(),
-            filter.from.clone().into(),
-            filter.to.clone().into(),
-            Param::Int64(page.limit()),
-            Param::Int64(page.offset()),
-        ],
-    )
+pub fn list_events(db: &dyn Db, filter: &EventFilter, window: Window) -> Result<Listed<Event>, DbError> {
+    let status = match filter.status {
+        None => None,
+        Some(StatusFilter::Open) => Some("active"),
+        Some(StatusFilter::Closed) => Some("resolved"),
+        Some(StatusFilter::Is(status)) => Some(status.as_str()),
+    };
+    let matching = "select * from events e
+                    where ($1::text is null or e.type = $1::text)
+                      and ($2::text is null
+                           or ($2::text = 'active' and e.status not in ('resolved', 'completed'))
+                           or ($2::text = 'resolved' and e.status in ('resolved', 'completed'))
+                           or e.status = $2::text)
+                      and ($3::uuid is null or exists (select 1 from event_services es
+                                                      where es.event_id = e.id and es.service_id = $3::uuid))
+                      and ($4::text is null or e.created_at >= $4::text::timestamptz)
+                      and ($5::text is null or e.created_at < $5::text::timestamptz)";
+    let params = vec![
+        filter.event_type.map(EventType::as_str).into(),
+        status.into(),
+        filter.service_id.into(),
+        filter.from.into(),
+        filter.to.into(),
+    ];
+    list_page(db, (matching, event_json!(), "e", "created_at desc, id"), params, window)
 }
 
 /// Deletes an event (its services, timeline and changes go with it).
@@ -283,7 +333,7 @@ pub fn effective_statuses(db: &dyn Db, services: &[Uuid]) -> Result<HashMap<Uuid
     db.query_as(
         "select coalesce(jsonb_object_agg(s.id, service_effective_status(s.id, s.status)), '{}'::jsonb)
          from services s where s.id = any($1::text[]::uuid[])",
-        &[Param::TextArray(services.iter().map(Uuid::to_string).collect())],
+        &[services.into()],
     )
 }
 
@@ -296,18 +346,7 @@ pub fn group_members(db: &dyn Db, groups: &[Uuid]) -> Result<Vec<(Uuid, Uuid)>, 
         "select coalesce(jsonb_agg(jsonb_build_array(sg.group_id, sg.service_id) order by s.display_order, s.name), '[]'::jsonb)
          from service_groups sg join services s on s.id = sg.service_id
          where sg.group_id = any($1::text[]::uuid[]) and s.archived_at is null",
-        &[Param::TextArray(groups.iter().map(Uuid::to_string).collect())],
-    )
-}
-
-/// The services affected by an event.
-///
-/// # Errors
-/// Database errors.
-pub fn affected_ids(db: &dyn Db, event: Uuid) -> Result<Vec<Uuid>, DbError> {
-    db.query_as(
-        "select coalesce(jsonb_agg(service_id), '[]'::jsonb) from event_services where event_id = $1",
-        &[event.into()],
+        &[groups.into()],
     )
 }
 

@@ -1,6 +1,7 @@
 //! SQL for scheduler runs.
 
 use serde::Deserialize;
+use time::OffsetDateTime;
 
 use crate::db::{Db, DbError, DbExt, Param};
 
@@ -16,13 +17,13 @@ pub struct TickClaim {
     pub pruned: i64,
 }
 
-/// Claims the cron tick at `scheduled_at` (RFC 3339) by recording it and, when it got the claim,
+/// Claims the cron tick at `scheduled_at` by recording it and, when it got the claim,
 /// prunes runs older than [`RUN_RETENTION_DAYS`] before it. When several cron triggers (one per
 /// replica) fire for one tick, exactly one gets the claim and only it does the tick's work.
 ///
 /// # Errors
 /// Database errors.
-pub fn claim_tick(db: &dyn Db, scheduled_at: &str) -> Result<TickClaim, DbError> {
+pub fn claim_tick(db: &dyn Db, scheduled_at: OffsetDateTime) -> Result<TickClaim, DbError> {
     db.query_as(
         "with claimed as (
              insert into scheduler_runs (scheduled_at) values ($1::text::timestamptz)
@@ -43,7 +44,11 @@ pub fn claim_tick(db: &dyn Db, scheduled_at: &str) -> Result<TickClaim, DbError>
 ///
 /// # Errors
 /// Database errors.
-pub fn record_tick_details(db: &dyn Db, scheduled_at: &str, details: &serde_json::Value) -> Result<(), DbError> {
+pub fn record_tick_details(
+    db: &dyn Db,
+    scheduled_at: OffsetDateTime,
+    details: &serde_json::Value,
+) -> Result<(), DbError> {
     db.execute(
         "update scheduler_runs set details = $2 where scheduled_at = $1::text::timestamptz",
         &[scheduled_at.into(), Param::Jsonb(details.clone())],

@@ -1,11 +1,14 @@
-//! SQL for services.
+//! SQL for services and their status log.
 
-use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::db::{Db, DbError, DbExt, Param};
-use crate::domain::{Service, ServiceStatus};
-use crate::http::Page;
+use crate::db::{Db, DbError, DbExt, Param, Window};
+use crate::domain::{Name, Service, ServiceStatus, Slug, StatusLogEntry, StatusSource, Tags};
+use crate::repo::{Listed, list_page};
+
+/// The unique constraint on `services.slug`.
+pub const SLUG_KEY: &str = "services_slug_key";
 
 /// The API shape of the service aliased `s`, built in SQL. `effective_status` and
 /// `has_active_events` come from the SQL functions of migration 0004 (the one definition of
@@ -38,47 +41,25 @@ pub struct ServiceFilter {
     pub text: Option<String>,
 }
 
-/// A page of services and the total over all pages.
-#[derive(Debug, Deserialize)]
-pub struct ServicePage {
-    /// This page, by `order` then name.
-    pub items: Vec<Service>,
-    /// Matching services in all pages.
-    pub total: u64,
-}
-
 /// Lists services by `order`, then name.
 ///
 /// # Errors
 /// Database errors.
-pub fn list_services(db: &dyn Db, filter: &ServiceFilter, page: Page) -> Result<ServicePage, DbError> {
-    db.query_as(
-        concat!(
-            "with matching as (
-                 select s.* from services s
-                 where ($1 or s.archived_at is null)
-                   and ($2::uuid is null or exists (select 1 from service_groups sg
-                                                   where sg.service_id = s.id and sg.group_id = $2::uuid))
-                   and ($3::text is null or service_effective_status(s.id, s.status) = $3::text)
-                   and ($4::text is null or strpos(lower(s.name || ' ' || s.slug || ' ' || s.description),
-                                                   lower($4::text)) > 0))
-             select jsonb_build_object(
-                 'total', (select count(*) from matching),
-                 'items', coalesce((select jsonb_agg(",
-            service_json!(),
-            " order by s.display_order, s.name)
-                                    from (select * from matching order by display_order, name
-                                          limit $5 offset $6) s), '[]'::jsonb))"
-        ),
-        &[
-            Param::Bool(filter.include_archived),
-            filter.group_id.into(),
-            filter.status.map(|s| s.as_str()).into(),
-            filter.text.clone().into(),
-            Param::Int64(page.limit()),
-            Param::Int64(page.offset()),
-        ],
-    )
+pub fn list_services(db: &dyn Db, filter: &ServiceFilter, window: Window) -> Result<Listed<Service>, DbError> {
+    let matching = "select s.* from services s
+                    where ($1 or s.archived_at is null)
+                      and ($2::uuid is null or exists (select 1 from service_groups sg
+                                                      where sg.service_id = s.id and sg.group_id = $2::uuid))
+                      and ($3::text is null or service_effective_status(s.id, s.status) = $3::text)
+                      and ($4::text is null or strpos(lower(s.name || ' ' || s.slug || ' ' || s.description),
+                                                      lower($4::text)) > 0)";
+    let params = vec![
+        Param::Bool(filter.include_archived),
+        filter.group_id.into(),
+        filter.status.map(|s| s.as_str()).into(),
+        filter.text.clone().into(),
+    ];
+    list_page(db, (matching, service_json!(), "s", "display_order, name"), params, window)
 }
 
 /// A service by slug, archived or not.
@@ -89,13 +70,22 @@ pub fn find_service_by_slug(db: &dyn Db, slug: &str) -> Result<Option<Service>, 
     db.query_as(concat!("select (select ", service_json!(), " from services s where s.slug = $1)"), &[slug.into()])
 }
 
-/// The stored fields of a service, for create and update (`None`: unchanged on update).
-#[derive(Debug, Clone, Default)]
+/// A service by id, archived or not.
+///
+/// # Errors
+/// Database errors.
+pub fn find_service(db: &dyn Db, id: Uuid) -> Result<Option<Service>, DbError> {
+    db.query_as(concat!("select (select ", service_json!(), " from services s where s.id = $1)"), &[id.into()])
+}
+
+/// The stored fields of a service, for create (name and slug required) and update (`None`:
+/// unchanged).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServiceFields {
     /// Display name.
-    pub name: Option<String>,
+    pub name: Option<Name>,
     /// URL name.
-    pub slug: Option<String>,
+    pub slug: Option<Slug>,
     /// Free text.
     pub description: Option<String>,
     /// Stored status.
@@ -103,7 +93,7 @@ pub struct ServiceFields {
     /// Sort key.
     pub order: Option<i32>,
     /// Labels.
-    pub tags: Option<serde_json::Value>,
+    pub tags: Option<Tags>,
 }
 
 impl ServiceFields {
@@ -111,43 +101,43 @@ impl ServiceFields {
     /// display_order, tags (`NULL` for `None`).
     fn params(&self) -> Vec<Param> {
         vec![
-            self.name.clone().into(),
-            self.slug.clone().into(),
+            self.name.as_ref().map(Name::as_str).into(),
+            self.slug.as_ref().map(Slug::as_str).into(),
             self.description.clone().into(),
             self.status.map(ServiceStatus::as_str).into(),
             self.order.into(),
-            self.tags.clone().map_or(Param::Null, Param::Jsonb),
+            self.tags.as_ref().and_then(|t| serde_json::to_value(t).ok()).map_or(Param::Null, Param::Jsonb),
         ]
     }
 }
 
-/// Creates a service; answers its id.
+/// Creates a service at `at`; answers its id.
 ///
 /// # Errors
-/// 409 `slug_taken` by constraint; database errors.
-pub fn insert_service(db: &dyn Db, fields: &ServiceFields) -> Result<Uuid, DbError> {
+/// A violation of [`SLUG_KEY`]; database errors.
+pub fn insert_service(db: &dyn Db, fields: &ServiceFields, at: OffsetDateTime) -> Result<Uuid, DbError> {
     db.query_as(
-        "with s as (insert into services (name, slug, description, status, display_order, tags)
+        "with s as (insert into services (name, slug, description, status, display_order, tags, created_at, updated_at)
                     values ($1, $2, coalesce($3, ''), coalesce($4, 'operational'), coalesce($5, 0),
-                            coalesce($6, '{}'::jsonb))
+                            coalesce($6, '{}'::jsonb), $7::text::timestamptz, $7::text::timestamptz)
                     returning id)
          select to_jsonb(id) from s",
-        &fields.params(),
+        &[fields.params(), vec![at.into()]].concat(),
     )
 }
 
 /// Changes the given fields of service `id`.
 ///
 /// # Errors
-/// 409 `slug_taken`; database errors.
-pub fn update_service(db: &dyn Db, id: Uuid, fields: &ServiceFields) -> Result<(), DbError> {
+/// A violation of [`SLUG_KEY`]; database errors.
+pub fn update_service(db: &dyn Db, id: Uuid, fields: &ServiceFields, at: OffsetDateTime) -> Result<(), DbError> {
     db.execute(
         "update services set name = coalesce($2, name), slug = coalesce($3, slug),
                              description = coalesce($4, description), status = coalesce($5, status),
                              display_order = coalesce($6, display_order), tags = coalesce($7, tags),
-                             updated_at = now()
+                             updated_at = $8::text::timestamptz
          where id = $1",
-        &[vec![id.into()], fields.params()].concat(),
+        &[vec![id.into()], fields.params(), vec![at.into()]].concat(),
     )?;
     Ok(())
 }
@@ -156,121 +146,66 @@ pub fn update_service(db: &dyn Db, id: Uuid, fields: &ServiceFields) -> Result<(
 ///
 /// # Errors
 /// Database errors.
-pub fn set_service_archived(db: &dyn Db, id: Uuid, archived: bool) -> Result<(), DbError> {
+pub fn set_service_archived(db: &dyn Db, id: Uuid, archived: bool, at: OffsetDateTime) -> Result<(), DbError> {
     db.execute(
-        "update services set archived_at = case when $2 then coalesce(archived_at, now()) else null end,
-                             updated_at = now()
+        "update services set archived_at = case when $2 then coalesce(archived_at, $3::text::timestamptz) else null end,
+                             updated_at = $3::text::timestamptz
          where id = $1",
-        &[id.into(), Param::Bool(archived)],
+        &[id.into(), Param::Bool(archived), at.into()],
     )?;
     Ok(())
 }
 
-/// Replaces the groups of service `id`.
-///
-/// # Errors
-/// Database errors.
-pub fn set_service_groups(db: &dyn Db, id: Uuid, groups: &[Uuid]) -> Result<(), DbError> {
-    db.execute("delete from service_groups where service_id = $1", &[id.into()])?;
-    db.execute(
-        "insert into service_groups (service_id, group_id) select $1, g::uuid from unnest($2::text[]) g on conflict do nothing",
-        &[id.into(), Param::TextArray(groups.iter().map(Uuid::to_string).collect())],
-    )?;
-    Ok(())
+/// A change of a service's status, for its status log.
+#[derive(Debug, Clone)]
+pub struct StatusChange<'a> {
+    /// The service.
+    pub service: Uuid,
+    /// Before (none for a new service).
+    pub from: Option<ServiceStatus>,
+    /// After.
+    pub to: ServiceStatus,
+    /// What changed it.
+    pub source: StatusSource,
+    /// Why.
+    pub reason: &'a str,
+    /// Who.
+    pub actor: Option<Uuid>,
+    /// When.
+    pub at: OffsetDateTime,
 }
 
 /// Appends to a service's status log.
 ///
 /// # Errors
 /// Database errors.
-pub fn log_status_change(
-    db: &dyn Db,
-    service: Uuid,
-    from: Option<ServiceStatus>,
-    to: ServiceStatus,
-    source: &str,
-    reason: &str,
-    actor: Option<Uuid>,
-) -> Result<(), DbError> {
+pub fn log_status_change(db: &dyn Db, change: &StatusChange<'_>) -> Result<(), DbError> {
     db.execute(
-        "insert into service_status_log (service_id, from_status, to_status, source, reason, actor_id)
-         values ($1, $2, $3, $4, $5, $6)",
+        "insert into service_status_log (service_id, from_status, to_status, source, reason, actor_id, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7::text::timestamptz)",
         &[
-            service.into(),
-            from.map(ServiceStatus::as_str).into(),
-            to.as_str().into(),
-            source.into(),
-            reason.into(),
-            actor.into(),
+            change.service.into(),
+            change.from.map(ServiceStatus::as_str).into(),
+            change.to.as_str().into(),
+            change.source.as_str().into(),
+            change.reason.into(),
+            change.actor.into(),
+            change.at.into(),
         ],
     )?;
     Ok(())
-}
-
-/// One status-log entry.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StatusLogEntry {
-    /// Sequence number.
-    pub id: i64,
-    /// Before (none for the first entry).
-    pub from_status: Option<ServiceStatus>,
-    /// After.
-    pub to_status: ServiceStatus,
-    /// `manual`, `event`, `webhook`, `scheduler`.
-    pub source: String,
-    /// Why.
-    pub reason: String,
-    /// Who, for manual changes.
-    pub actor_id: Option<Uuid>,
-    /// RFC 3339 UTC.
-    pub created_at: String,
-}
-
-/// A page of status-log entries and the total.
-#[derive(Debug, Deserialize)]
-pub struct StatusLogPage {
-    /// Newest first.
-    pub items: Vec<StatusLogEntry>,
-    /// In all pages.
-    pub total: u64,
 }
 
 /// A service's status log, newest first.
 ///
 /// # Errors
 /// Database errors.
-pub fn list_status_log(db: &dyn Db, service: Uuid, page: Page) -> Result<StatusLogPage, DbError> {
-    db.query_as(
-        "with matching as (select * from service_status_log where service_id = $1)
-         select jsonb_build_object(
-             'total', (select count(*) from matching),
-             'items', coalesce((select jsonb_agg(jsonb_build_object(
-                 'id', l.id, 'from_status', l.from_status, 'to_status', l.to_status, 'source', l.source,
-                 'reason', l.reason, 'actor_id', l.actor_id, 'created_at', rfc3339(l.created_at))
-                 order by l.created_at desc, l.id desc)
-                 from (select * from matching order by created_at desc, id desc limit $2 offset $3) l), '[]'::jsonb))",
-        &[service.into(), Param::Int64(page.limit()), Param::Int64(page.offset())],
-    )
-}
-
-/// Of `ids`, those that are not live (unknown or archived) groups.
-///
-/// # Errors
-/// Database errors.
-pub fn missing_groups(db: &dyn Db, ids: &[Uuid]) -> Result<Vec<Uuid>, DbError> {
-    db.query_as(
-        "select coalesce(jsonb_agg(g), '[]') from unnest($1::text[]) g
-         where not exists (select 1 from groups where id = g::uuid and archived_at is null)",
-        &[Param::TextArray(ids.iter().map(Uuid::to_string).collect())],
-    )
-}
-
-/// A service by id.
-///
-/// # Errors
-/// Database errors.
-pub fn find_service(db: &dyn Db, id: Uuid) -> Result<Option<Service>, DbError> {
-    db.query_as(concat!("select (select ", service_json!(), " from services s where s.id = $1)"), &[id.into()])
+pub fn list_status_log(db: &dyn Db, service: Uuid, window: Window) -> Result<Listed<StatusLogEntry>, DbError> {
+    let shape = "jsonb_build_object(
+                     'id', l.id, 'from_status', l.from_status, 'to_status', l.to_status, 'source', l.source,
+                     'reason', l.reason, 'actor_id', l.actor_id, 'created_at', rfc3339(l.created_at))";
+    let matching = "select * from service_status_log l where service_id = $1";
+    list_page(db, (matching, shape, "l", "created_at desc, id desc"), vec![service.into()], window)
 }
 
 /// The names of `ids`, by order then name.
@@ -281,6 +216,6 @@ pub fn service_names(db: &dyn Db, ids: &[Uuid]) -> Result<Vec<String>, DbError> 
     db.query_as(
         "select coalesce(jsonb_agg(name order by display_order, name), '[]'::jsonb)
          from services where id = any($1::text[]::uuid[])",
-        &[Param::TextArray(ids.iter().map(Uuid::to_string).collect())],
+        &[ids.into()],
     )
 }

@@ -1,6 +1,9 @@
-//! SQL for refresh-token sessions and one-time tokens.
+//! SQL for refresh-token sessions and one-time tokens. Every expiry is computed and compared
+//! against the caller's `now`, never the database clock, so the code and its tests agree on
+//! what time it is.
 
 use serde::Deserialize;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::auth::tokens::REFRESH_TTL_SECS;
@@ -14,11 +17,17 @@ fn refresh_ttl() -> Param {
 ///
 /// # Errors
 /// Database errors.
-pub fn create_session(db: &dyn Db, user: Uuid, family: Uuid, token_hash: &str) -> Result<(), DbError> {
+pub fn create_session(
+    db: &dyn Db,
+    user: Uuid,
+    family: Uuid,
+    token_hash: &str,
+    now: OffsetDateTime,
+) -> Result<(), DbError> {
     db.execute(
-        "insert into sessions (family_id, user_id, token_hash, expires_at)
-         values ($1, $2, $3, now() + $4::int4 * interval '1 second')",
-        &[family.into(), user.into(), token_hash.into(), refresh_ttl()],
+        "insert into sessions (family_id, user_id, token_hash, created_at, expires_at)
+         values ($1, $2, $3, $5::text::timestamptz, $5::text::timestamptz + $4::int4 * interval '1 second')",
+        &[family.into(), user.into(), token_hash.into(), refresh_ttl(), now.into()],
     )?;
     Ok(())
 }
@@ -52,18 +61,20 @@ pub enum Rotation {
 ///
 /// # Errors
 /// Database errors.
-pub fn rotate(db: &dyn Db, old_hash: &str, new_hash: &str) -> Result<Rotation, DbError> {
+pub fn rotate(db: &dyn Db, old_hash: &str, new_hash: &str, now: OffsetDateTime) -> Result<Rotation, DbError> {
     db.query_as(
         "with old as (
              select id, family_id, user_id, rotated_at, revoked_at, expires_at
              from sessions where token_hash = $1 for update),
          spent as (
-             update sessions s set rotated_at = now() from old
-             where s.id = old.id and old.rotated_at is null and old.revoked_at is null and old.expires_at > now()
+             update sessions s set rotated_at = $4::text::timestamptz from old
+             where s.id = old.id and old.rotated_at is null and old.revoked_at is null
+               and old.expires_at > $4::text::timestamptz
              returning s.family_id, s.user_id),
          fresh as (
-             insert into sessions (family_id, user_id, token_hash, expires_at)
-             select family_id, user_id, $2, now() + $3::int4 * interval '1 second' from spent
+             insert into sessions (family_id, user_id, token_hash, created_at, expires_at)
+             select family_id, user_id, $2, $4::text::timestamptz, $4::text::timestamptz + $3::int4 * interval '1 second'
+             from spent
              returning family_id, user_id)
          select case
              when exists (select 1 from fresh) then
@@ -72,7 +83,7 @@ pub fn rotate(db: &dyn Db, old_hash: &str, new_hash: &str) -> Result<Rotation, D
                  (select jsonb_build_object('outcome', 'reused', 'user_id', user_id, 'family_id', family_id) from old)
              when exists (select 1 from old) then jsonb_build_object('outcome', 'dead')
              else jsonb_build_object('outcome', 'unknown') end",
-        &[old_hash.into(), new_hash.into(), refresh_ttl()],
+        &[old_hash.into(), new_hash.into(), refresh_ttl(), now.into()],
     )
 }
 
@@ -80,19 +91,22 @@ pub fn rotate(db: &dyn Db, old_hash: &str, new_hash: &str) -> Result<Rotation, D
 ///
 /// # Errors
 /// Database errors.
-pub fn revoke_family(db: &dyn Db, family: Uuid) -> Result<u64, DbError> {
-    db.execute("update sessions set revoked_at = now() where family_id = $1 and revoked_at is null", &[family.into()])
+pub fn revoke_family(db: &dyn Db, family: Uuid, now: OffsetDateTime) -> Result<u64, DbError> {
+    db.execute(
+        "update sessions set revoked_at = $2::text::timestamptz where family_id = $1 and revoked_at is null",
+        &[family.into(), now.into()],
+    )
 }
 
 /// Revokes every session of an account, except family `keep`.
 ///
 /// # Errors
 /// Database errors.
-pub fn revoke_user_sessions(db: &dyn Db, user: Uuid, keep: Option<Uuid>) -> Result<u64, DbError> {
+pub fn revoke_user_sessions(db: &dyn Db, user: Uuid, keep: Option<Uuid>, now: OffsetDateTime) -> Result<u64, DbError> {
     db.execute(
-        "update sessions set revoked_at = now()
+        "update sessions set revoked_at = $3::text::timestamptz
          where user_id = $1 and revoked_at is null and ($2::uuid is null or family_id <> $2::uuid)",
-        &[user.into(), keep.into()],
+        &[user.into(), keep.into(), now.into()],
     )
 }
 
@@ -107,29 +121,41 @@ pub struct OneTimeToken {
     pub attempts: i32,
 }
 
-/// Stores a one-time token (hashed) for `purpose`, valid for `ttl_secs`.
+/// Stores a one-time token (hashed) for `purpose`, valid for `ttl_secs` from `now`.
 ///
 /// # Errors
 /// Database errors.
-pub fn create_one_time(db: &dyn Db, user: Uuid, purpose: &str, token_hash: &str, ttl_secs: i32) -> Result<(), DbError> {
+pub fn create_one_time(
+    db: &dyn Db,
+    user: Uuid,
+    purpose: &str,
+    token_hash: &str,
+    ttl_secs: i32,
+    now: OffsetDateTime,
+) -> Result<(), DbError> {
     db.execute(
-        "insert into one_time_tokens (user_id, purpose, token_hash, expires_at)
-         values ($1, $2, $3, now() + $4::int4 * interval '1 second')",
-        &[user.into(), purpose.into(), token_hash.into(), Param::Int32(ttl_secs)],
+        "insert into one_time_tokens (user_id, purpose, token_hash, created_at, expires_at)
+         values ($1, $2, $3, $5::text::timestamptz, $5::text::timestamptz + $4::int4 * interval '1 second')",
+        &[user.into(), purpose.into(), token_hash.into(), Param::Int32(ttl_secs), now.into()],
     )?;
     Ok(())
 }
 
-/// A live (unused, unexpired) one-time token by hash.
+/// A live (unused, unexpired at `now`) one-time token by hash.
 ///
 /// # Errors
 /// Database errors.
-pub fn find_one_time(db: &dyn Db, purpose: &str, token_hash: &str) -> Result<Option<OneTimeToken>, DbError> {
+pub fn find_one_time(
+    db: &dyn Db,
+    purpose: &str,
+    token_hash: &str,
+    now: OffsetDateTime,
+) -> Result<Option<OneTimeToken>, DbError> {
     db.query_as(
         "select (select jsonb_build_object('id', id, 'user_id', user_id, 'attempts', attempts)
                  from one_time_tokens
-                 where token_hash = $2 and purpose = $1 and used_at is null and expires_at > now())",
-        &[purpose.into(), token_hash.into()],
+                 where token_hash = $2 and purpose = $1 and used_at is null and expires_at > $3::text::timestamptz)",
+        &[purpose.into(), token_hash.into(), now.into()],
     )
 }
 
@@ -137,20 +163,24 @@ pub fn find_one_time(db: &dyn Db, purpose: &str, token_hash: &str) -> Result<Opt
 ///
 /// # Errors
 /// Database errors.
-pub fn spend_one_time(db: &dyn Db, id: Uuid) -> Result<bool, DbError> {
-    Ok(db.execute("update one_time_tokens set used_at = now() where id = $1 and used_at is null", &[id.into()])? == 1)
+pub fn spend_one_time(db: &dyn Db, id: Uuid, now: OffsetDateTime) -> Result<bool, DbError> {
+    let spent = db.execute(
+        "update one_time_tokens set used_at = $2::text::timestamptz where id = $1 and used_at is null",
+        &[id.into(), now.into()],
+    )?;
+    Ok(spent == 1)
 }
 
 /// Counts a failed attempt; the token dies at `max_attempts`.
 ///
 /// # Errors
 /// Database errors.
-pub fn fail_one_time(db: &dyn Db, id: Uuid, max_attempts: i32) -> Result<(), DbError> {
+pub fn fail_one_time(db: &dyn Db, id: Uuid, max_attempts: i32, now: OffsetDateTime) -> Result<(), DbError> {
     db.execute(
         "update one_time_tokens set attempts = attempts + 1,
-                used_at = case when attempts + 1 >= $2 then now() else used_at end
+                used_at = case when attempts + 1 >= $2 then $3::text::timestamptz else used_at end
          where id = $1",
-        &[id.into(), Param::Int32(max_attempts)],
+        &[id.into(), Param::Int32(max_attempts), now.into()],
     )?;
     Ok(())
 }
@@ -159,10 +189,11 @@ pub fn fail_one_time(db: &dyn Db, id: Uuid, max_attempts: i32) -> Result<(), DbE
 ///
 /// # Errors
 /// Database errors.
-pub fn expire_one_time(db: &dyn Db, user: Uuid, purpose: &str) -> Result<(), DbError> {
+pub fn expire_one_time(db: &dyn Db, user: Uuid, purpose: &str, now: OffsetDateTime) -> Result<(), DbError> {
     db.execute(
-        "update one_time_tokens set used_at = now() where user_id = $1 and purpose = $2 and used_at is null",
-        &[user.into(), purpose.into()],
+        "update one_time_tokens set used_at = $3::text::timestamptz
+         where user_id = $1 and purpose = $2 and used_at is null",
+        &[user.into(), purpose.into(), now.into()],
     )?;
     Ok(())
 }

@@ -1,31 +1,14 @@
 //! SQL for event templates.
 
-use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::db::{Db, DbError, DbExt, Param};
-use crate::domain::EventType;
-use crate::http::Page;
+use crate::db::{Db, DbError, DbExt, Window};
+use crate::domain::{EventType, Template};
+use crate::repo::{Listed, list_page};
 
-/// A template as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Template {
-    /// Id.
-    pub id: Uuid,
-    /// URL name, unique.
-    pub slug: String,
-    /// The event type it makes.
-    #[serde(rename = "type")]
-    pub event_type: EventType,
-    /// Title text with placeholders.
-    pub title_template: String,
-    /// Body text with placeholders.
-    pub body_template: String,
-    /// RFC 3339 UTC.
-    pub created_at: String,
-    /// RFC 3339 UTC.
-    pub updated_at: String,
-}
+/// The unique constraint on `templates.slug`.
+pub const SLUG_KEY: &str = "templates_slug_key";
 
 macro_rules! template_json {
     () => {
@@ -35,29 +18,12 @@ macro_rules! template_json {
     };
 }
 
-/// A page of templates and the total.
-#[derive(Debug, Deserialize)]
-pub struct TemplatePage {
-    /// By slug.
-    pub items: Vec<Template>,
-    /// In all pages.
-    pub total: u64,
-}
-
 /// Lists templates by slug.
 ///
 /// # Errors
 /// Database errors.
-pub fn list_templates(db: &dyn Db, page: Page) -> Result<TemplatePage, DbError> {
-    db.query_as(
-        concat!(
-            "select jsonb_build_object('total', (select count(*) from templates),
-                 'items', coalesce((select jsonb_agg(",
-            template_json!(),
-            " order by t.slug) from (select * from templates order by slug limit $1 offset $2) t), '[]'::jsonb))"
-        ),
-        &[Param::Int64(page.limit()), Param::Int64(page.offset())],
-    )
+pub fn list_templates(db: &dyn Db, window: Window) -> Result<Listed<Template>, DbError> {
+    list_page(db, ("select * from templates t", template_json!(), "t", "slug"), Vec::new(), window)
 }
 
 /// A template by slug.
@@ -68,45 +34,58 @@ pub fn find_template(db: &dyn Db, slug: &str) -> Result<Option<Template>, DbErro
     db.query_as(concat!("select (select ", template_json!(), " from templates t where t.slug = $1)"), &[slug.into()])
 }
 
-/// Stores a template.
+/// A template's stored fields (`None`: unchanged on update; required on insert).
+#[derive(Debug, Clone, Default)]
+pub struct TemplateFields {
+    /// URL name.
+    pub slug: Option<String>,
+    /// The event type it makes.
+    pub event_type: Option<EventType>,
+    /// Title text.
+    pub title_template: Option<String>,
+    /// Body text.
+    pub body_template: Option<String>,
+}
+
+/// Stores a template created at `at`.
 ///
 /// # Errors
-/// 409 `slug_taken`; database errors.
-pub fn insert_template(
-    db: &dyn Db,
-    slug: &str,
-    event_type: EventType,
-    title: &str,
-    body: &str,
-) -> Result<Template, DbError> {
+/// A violation of [`SLUG_KEY`]; database errors.
+pub fn insert_template(db: &dyn Db, fields: &TemplateFields, at: OffsetDateTime) -> Result<Template, DbError> {
     db.query_as(
         concat!(
-            "with t as (insert into templates (slug, type, title_template, body_template) values ($1, $2, $3, $4) returning *)
+            "with t as (insert into templates (slug, type, title_template, body_template, created_at, updated_at)
+                        values ($1, $2, $3, coalesce($4, ''), $5::text::timestamptz, $5::text::timestamptz) returning *)
              select ",
             template_json!(),
             " from t"
         ),
-        &[slug.into(), event_type.as_str().into(), title.into(), body.into()],
+        &[
+            fields.slug.clone().into(),
+            fields.event_type.map(EventType::as_str).into(),
+            fields.title_template.clone().into(),
+            fields.body_template.clone().into(),
+            at.into(),
+        ],
     )
 }
 
 /// Changes the given fields of template `id`; answers it.
 ///
 /// # Errors
-/// 409 `slug_taken`; database errors.
+/// A violation of [`SLUG_KEY`]; database errors.
 pub fn update_template(
     db: &dyn Db,
     id: Uuid,
-    slug: Option<&str>,
-    event_type: Option<EventType>,
-    title: Option<&str>,
-    body: Option<&str>,
+    fields: &TemplateFields,
+    at: OffsetDateTime,
 ) -> Result<Option<Template>, DbError> {
     db.query_as(
         concat!(
             "with t as (update templates set slug = coalesce($2, slug), type = coalesce($3, type),
                                              title_template = coalesce($4, title_template),
-                                             body_template = coalesce($5, body_template), updated_at = now()
+                                             body_template = coalesce($5, body_template),
+                                             updated_at = $6::text::timestamptz
                         where id = $1 returning *)
              select (select ",
             template_json!(),
@@ -114,10 +93,11 @@ pub fn update_template(
         ),
         &[
             id.into(),
-            slug.map(str::to_owned).into(),
-            event_type.map(EventType::as_str).into(),
-            title.map(str::to_owned).into(),
-            body.map(str::to_owned).into(),
+            fields.slug.clone().into(),
+            fields.event_type.map(EventType::as_str).into(),
+            fields.title_template.clone().into(),
+            fields.body_template.clone().into(),
+            at.into(),
         ],
     )
 }

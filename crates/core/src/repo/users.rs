@@ -1,12 +1,16 @@
 //! SQL for accounts.
 
 use serde::Deserialize;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::auth::Role;
-use crate::db::{Db, DbError, DbExt, Param};
+use crate::db::{Db, DbError, DbExt, Param, Window};
 use crate::domain::User;
-use crate::http::Page;
+use crate::repo::{Listed, list_page};
+
+/// The unique index on `users.email`.
+pub const EMAIL_KEY: &str = "users_email_key";
 
 /// The API shape of the user aliased `u`.
 macro_rules! user_json {
@@ -31,19 +35,33 @@ pub struct Credentials {
     pub totp_last_step: Option<i64>,
 }
 
-/// Creates an account.
+/// A new account's fields.
+#[derive(Debug, Clone, Copy)]
+pub struct NewUser<'a> {
+    /// Lower-case e-mail.
+    pub email: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// argon2id PHC string.
+    pub password_hash: &'a str,
+    /// Role.
+    pub role: Role,
+}
+
+/// Creates an account at `at`.
 ///
 /// # Errors
-/// 409 `email_taken` (by constraint) when the e-mail exists; database errors.
-pub fn insert_user(db: &dyn Db, email: &str, name: &str, password_hash: &str, role: Role) -> Result<User, DbError> {
+/// A violation of [`EMAIL_KEY`] when the e-mail exists; database errors.
+pub fn insert_user(db: &dyn Db, user: &NewUser<'_>, at: OffsetDateTime) -> Result<User, DbError> {
     db.query_as(
         concat!(
-            "with u as (insert into users (email, name, password_hash, role) values ($1, $2, $3, $4) returning *)
+            "with u as (insert into users (email, name, password_hash, role, created_at, updated_at)
+                        values ($1, $2, $3, $4, $5::text::timestamptz, $5::text::timestamptz) returning *)
              select ",
             user_json!(),
             " from u"
         ),
-        &[email.into(), name.into(), password_hash.into(), role.as_str().into()],
+        &[user.email.into(), user.name.into(), user.password_hash.into(), user.role.as_str().into(), at.into()],
     )
 }
 
@@ -84,55 +102,58 @@ pub fn find_user(db: &dyn Db, id: Uuid) -> Result<Option<User>, DbError> {
     db.query_as(concat!("select (select ", user_json!(), " from users u where u.id = $1)"), &[id.into()])
 }
 
-/// A page of accounts and the total.
-#[derive(Debug, Deserialize)]
-pub struct UserPage {
-    /// By e-mail.
-    pub items: Vec<User>,
-    /// In all pages.
-    pub total: u64,
-}
-
 /// Lists accounts by e-mail, optionally by role and active flag.
 ///
 /// # Errors
 /// Database errors.
-pub fn list_users(db: &dyn Db, role: Option<Role>, active: Option<bool>, page: Page) -> Result<UserPage, DbError> {
-    db.query_as(
-        concat!(
-            "with matching as (select * from users
-                               where ($1::text is null or role = $1::text) and ($2::bool is null or is_active = $2::bool))
-             select jsonb_build_object(
-                 'total', (select count(*) from matching),
-                 'items', coalesce((select jsonb_agg(",
-            user_json!(),
-            " order by u.email) from (select * from matching order by email limit $3 offset $4) u), '[]'::jsonb))"
-        ),
-        &[role.map(Role::as_str).into(), active.into(), Param::Int64(page.limit()), Param::Int64(page.offset())],
-    )
+pub fn list_users(
+    db: &dyn Db,
+    role: Option<Role>,
+    active: Option<bool>,
+    window: Window,
+) -> Result<Listed<User>, DbError> {
+    let matching = "select * from users u
+                    where ($1::text is null or role = $1::text) and ($2::bool is null or is_active = $2::bool)";
+    list_page(db, (matching, user_json!(), "u", "email"), vec![role.map(Role::as_str).into(), active.into()], window)
+}
+
+/// Changes of an account's profile (`None`: unchanged).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UserChanges<'a> {
+    /// Display name.
+    pub name: Option<&'a str>,
+    /// Lower-case e-mail.
+    pub email: Option<&'a str>,
+    /// Role.
+    pub role: Option<Role>,
 }
 
 /// Changes name, e-mail and role where given; answers the account, `None` when it does not exist.
 ///
 /// # Errors
-/// 409 `email_taken`; database errors.
+/// A violation of [`EMAIL_KEY`]; database errors.
 pub fn update_user(
     db: &dyn Db,
     id: Uuid,
-    name: Option<&str>,
-    email: Option<&str>,
-    role: Option<Role>,
+    changes: &UserChanges<'_>,
+    at: OffsetDateTime,
 ) -> Result<Option<User>, DbError> {
     db.query_as(
         concat!(
             "with u as (update users set name = coalesce($2, name), email = coalesce($3, email),
-                                         role = coalesce($4, role), updated_at = now()
+                                         role = coalesce($4, role), updated_at = $5::text::timestamptz
                         where id = $1 returning *)
              select (select ",
             user_json!(),
             " from u)"
         ),
-        &[id.into(), name.map(str::to_owned).into(), email.map(str::to_owned).into(), role.map(Role::as_str).into()],
+        &[
+            id.into(),
+            changes.name.map(str::to_owned).into(),
+            changes.email.map(str::to_owned).into(),
+            changes.role.map(Role::as_str).into(),
+            at.into(),
+        ],
     )
 }
 
@@ -140,17 +161,17 @@ pub fn update_user(
 ///
 /// # Errors
 /// Database errors.
-pub fn set_active(db: &dyn Db, id: Uuid, active: bool) -> Result<Option<User>, DbError> {
+pub fn set_active(db: &dyn Db, id: Uuid, active: bool, at: OffsetDateTime) -> Result<Option<User>, DbError> {
     db.query_as(
         concat!(
-            "with u as (update users set is_active = $2, updated_at = now(),
-                                         deactivated_at = case when $2 then null else now() end
+            "with u as (update users set is_active = $2, updated_at = $3::text::timestamptz,
+                                         deactivated_at = case when $2 then null else $3::text::timestamptz end
                         where id = $1 returning *)
              select (select ",
             user_json!(),
             " from u)"
         ),
-        &[id.into(), Param::Bool(active)],
+        &[id.into(), Param::Bool(active), at.into()],
     )
 }
 
@@ -158,10 +179,10 @@ pub fn set_active(db: &dyn Db, id: Uuid, active: bool) -> Result<Option<User>, D
 ///
 /// # Errors
 /// Database errors.
-pub fn set_password(db: &dyn Db, id: Uuid, password_hash: &str) -> Result<(), DbError> {
+pub fn set_password(db: &dyn Db, id: Uuid, password_hash: &str, at: OffsetDateTime) -> Result<(), DbError> {
     db.execute(
-        "update users set password_hash = $2, updated_at = now() where id = $1",
-        &[id.into(), password_hash.into()],
+        "update users set password_hash = $2, updated_at = $3::text::timestamptz where id = $1",
+        &[id.into(), password_hash.into(), at.into()],
     )?;
     Ok(())
 }
@@ -170,8 +191,8 @@ pub fn set_password(db: &dyn Db, id: Uuid, password_hash: &str) -> Result<(), Db
 ///
 /// # Errors
 /// Database errors.
-pub fn touch_login(db: &dyn Db, id: Uuid) -> Result<(), DbError> {
-    db.execute("update users set last_login_at = now() where id = $1", &[id.into()])?;
+pub fn touch_login(db: &dyn Db, id: Uuid, at: OffsetDateTime) -> Result<(), DbError> {
+    db.execute("update users set last_login_at = $2::text::timestamptz where id = $1", &[id.into(), at.into()])?;
     Ok(())
 }
 
@@ -179,10 +200,12 @@ pub fn touch_login(db: &dyn Db, id: Uuid) -> Result<(), DbError> {
 ///
 /// # Errors
 /// Database errors.
-pub fn set_pending_totp(db: &dyn Db, id: Uuid, secret: &str) -> Result<(), DbError> {
+pub fn set_pending_totp(db: &dyn Db, id: Uuid, secret: &str, at: OffsetDateTime) -> Result<(), DbError> {
     db.execute(
-        "update users set totp_secret = $2, totp_enabled = false, totp_last_step = null, updated_at = now() where id = $1",
-        &[id.into(), secret.into()],
+        "update users set totp_secret = $2, totp_enabled = false, totp_last_step = null,
+                          updated_at = $3::text::timestamptz
+         where id = $1",
+        &[id.into(), secret.into(), at.into()],
     )?;
     Ok(())
 }
@@ -191,13 +214,13 @@ pub fn set_pending_totp(db: &dyn Db, id: Uuid, secret: &str) -> Result<(), DbErr
 ///
 /// # Errors
 /// Database errors.
-pub fn set_totp_enabled(db: &dyn Db, id: Uuid, enabled: bool) -> Result<(), DbError> {
+pub fn set_totp_enabled(db: &dyn Db, id: Uuid, enabled: bool, at: OffsetDateTime) -> Result<(), DbError> {
     db.execute(
-        "update users set totp_enabled = $2, updated_at = now(),
+        "update users set totp_enabled = $2, updated_at = $3::text::timestamptz,
                           totp_secret = case when $2 then totp_secret else null end,
                           totp_last_step = case when $2 then totp_last_step else null end
          where id = $1",
-        &[id.into(), Param::Bool(enabled)],
+        &[id.into(), Param::Bool(enabled), at.into()],
     )?;
     Ok(())
 }
@@ -228,14 +251,15 @@ pub fn replace_recovery_codes(db: &dyn Db, id: Uuid, hashes: &[String]) -> Resul
     Ok(())
 }
 
-/// Spends a recovery code; answers whether it was valid and unused.
+/// Spends a recovery code at `at`; answers whether it was valid and unused.
 ///
 /// # Errors
 /// Database errors.
-pub fn use_recovery_code(db: &dyn Db, id: Uuid, hash: &str) -> Result<bool, DbError> {
+pub fn use_recovery_code(db: &dyn Db, id: Uuid, hash: &str, at: OffsetDateTime) -> Result<bool, DbError> {
     let updated = db.execute(
-        "update recovery_codes set used_at = now() where user_id = $1 and code_hash = $2 and used_at is null",
-        &[id.into(), hash.into()],
+        "update recovery_codes set used_at = $3::text::timestamptz
+         where user_id = $1 and code_hash = $2 and used_at is null",
+        &[id.into(), hash.into(), at.into()],
     )?;
     Ok(updated == 1)
 }
