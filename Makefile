@@ -2,6 +2,10 @@
 COMPONENTS := auth catalog events subscriptions status scheduler
 WASM := wasm32-wasip2
 COMPONENT_FLAGS := $(addprefix -p ,$(COMPONENTS))
+# What /version reports: the commit and its date (not the build time, so a rebuild of the same
+# commit is a no-op).
+export STATUSPAGE_COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+export STATUSPAGE_BUILD_DATE ?= $(shell git log -1 --format=%cI 2>/dev/null || echo unknown)
 
 .PHONY: up test build build-components wasm-target fmt-check lint-manifests clippy unit-and-e2e sizes bench
 

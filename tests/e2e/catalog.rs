@@ -36,7 +36,10 @@ async fn an_empty_catalog_lists_as_an_empty_array_with_meta() {
     let app = TestApp::spawn().await;
     let response = app.get("/api/v1/services").await;
     assert_eq!(response.status, 200);
-    assert_eq!(response.json(), json!({"data": [], "meta": {"page": 1, "per_page": 20, "total": 0}}));
+    // Not paged: the whole catalog, up to the documented cap of 1000 (COMPAT: v1 lists never paged).
+    assert_eq!(response.json(), json!({"data": [], "meta": {"page": 1, "per_page": 1000, "total": 0}}));
+    let paged = app.get("/api/v1/services?page=1").await.json();
+    assert_eq!(paged["meta"], json!({"page": 1, "per_page": 20, "total": 0}), "asking for pages gets pages");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,7 +48,7 @@ async fn services_list_by_order_then_name_without_archived_ones() {
     seed_catalog(&app.db);
     let body = app.get("/api/v1/services").await.json();
     assert_eq!(slugs(&body), ["api", "billing", "website"]);
-    assert_eq!(body["meta"], json!({"page": 1, "per_page": 20, "total": 3}));
+    assert_eq!(body["meta"], json!({"page": 1, "per_page": 1000, "total": 3}));
     let api = &body["data"][0];
     assert_eq!(api["status"], "degraded");
     assert_eq!(api["effective_status"], "degraded");

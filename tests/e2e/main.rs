@@ -4,6 +4,7 @@
 mod catalog;
 mod catalog_writes;
 mod clock;
+mod compat;
 mod contract;
 mod events;
 mod fidelity;

@@ -23,6 +23,29 @@ pub fn version() -> VersionInfo {
     VersionInfo { name: "statuspage", version: env!("CARGO_PKG_VERSION"), schema_version: migrate::latest_version() }
 }
 
+/// The commit the build was made from (`STATUSPAGE_COMMIT` at build time; `make` sets it).
+pub const COMMIT: &str = match option_env!("STATUSPAGE_COMMIT") {
+    Some(commit) => commit,
+    None => "unknown",
+};
+
+/// When that commit was made (`STATUSPAGE_BUILD_DATE`, RFC 3339; the commit's date rather than
+/// the time of the build, so that rebuilding the same commit gives the same components).
+pub const BUILD_DATE: &str = match option_env!("STATUSPAGE_BUILD_DATE") {
+    Some(date) => date,
+    None => "unknown",
+};
+
+/// `/version`: ours in `data`, and the old service's bare `{version, commit, build_date}` at
+/// the top level.
+#[must_use]
+pub fn version_response() -> Response {
+    Response::json(
+        200,
+        &serde_json::json!({ "data": version(), "version": env!("CARGO_PKG_VERSION"), "commit": COMMIT, "build_date": BUILD_DATE }),
+    )
+}
+
 /// `/healthz`: the component runs. Never touches the database.
 #[must_use]
 pub fn liveness() -> Response {

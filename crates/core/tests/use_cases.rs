@@ -46,6 +46,7 @@ fn incident(services: Vec<(Uuid, ServiceStatus)>) -> NewEvent {
         message: None,
         notify_subscribers: true,
         started_at: None,
+        resolved_at: None,
         affected: AffectedInput { services, groups: Vec::new() },
         template: None,
     }
@@ -147,6 +148,7 @@ fn maintenance_changes_nothing_until_it_starts_and_the_scheduler_can_run_it() {
         message: None,
         notify_subscribers: false,
         started_at: None,
+        resolved_at: None,
         affected: AffectedInput { services: vec![(database, ServiceStatus::Maintenance)], groups: Vec::new() },
         template: None,
     };

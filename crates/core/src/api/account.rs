@@ -3,14 +3,14 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::auth::{Factor, email_taken};
+use super::auth::{Factor, Names, USER_READ_ONLY, email_taken};
 use crate::app::Ctx;
 use crate::audit::Entry;
 use crate::auth::{Action, Principal, Role, password, tokens, totp};
-use crate::domain::{DisplayName, Email, User};
+use crate::domain::{Email, User};
 use crate::error::OnConstraint;
 use crate::http::{ApiError, Body, Response, present};
-use crate::repo::users::UserChanges;
+use crate::repo::users::{ChosenBy, UserChanges};
 use crate::repo::{sessions, users};
 
 /// The signed-in person: id and session family.
@@ -34,26 +34,24 @@ pub fn get_me(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     Ok(Response::data(&load(ctx, id)?))
 }
 
-/// `PATCH /api/v1/me`: `{name?, email?}`.
+/// `PATCH /api/v1/me`: `{name?, first_name?, last_name?, email?}`; `role` and `is_active` are
+/// refused (an admin changes them), the shape's read-only fields ignored.
 ///
 /// # Errors
 /// 400; 401; 409 `email_taken`.
 pub fn update_me(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let (id, _) = me(ctx)?;
     let mut body = Body::parse(ctx.request)?;
-    let name = body.optional_str("name").and_then(|n| body.check("name", DisplayName::parse(&n)));
+    let names = Names::parse(&mut body);
     let email = body.optional_str("email").and_then(|e| body.check("email", Email::parse(&e)));
     for field in ["role", "is_active"] {
         if body.has(field) {
-            body.error(field, "cannot be changed here");
+            body.error(field, "cannot be changed here; an admin changes it at /api/v1/users/{id}");
         }
     }
+    body.read_only(USER_READ_ONLY);
     body.finish()?;
-    let changes = UserChanges {
-        name: name.as_ref().map(DisplayName::as_str),
-        email: email.as_ref().map(Email::as_str),
-        role: None,
-    };
+    let changes = UserChanges { email: email.as_ref().map(Email::as_str), ..names.changes() };
     let user = ctx.write(|db| {
         let before = load(ctx, id)?;
         let after = users::update_user(db, id, &changes, ctx.now)
@@ -85,7 +83,7 @@ pub fn change_password(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     }
     let hash = password::hash(&present(new)?).map_err(ApiError::Internal)?;
     ctx.write(|db| {
-        users::set_password(db, id, &hash, ctx.now)?;
+        users::set_password(db, id, &hash, ChosenBy::Owner, ctx.now)?;
         let revoked = sessions::revoke_user_sessions(db, id, session, ctx.now)?;
         ctx.audit(db, Entry::new("user.password_change", "user", id).after(json!({ "revoked_sessions": revoked })))
     })?;

@@ -21,5 +21,5 @@ pub fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         entity_type: request.query_param("entity_type").map(str::to_owned),
         entity_id: request.query_param("entity_id").map(str::to_owned),
     };
-    parse::list(ctx, filters, audit::list_entries)
+    parse::list(ctx, parse::Listing::PAGED, filters, audit::list_entries)
 }

@@ -12,7 +12,7 @@ use crate::db::Db;
 use crate::domain::{DisplayName, Email, User};
 use crate::error::{Error, OnConstraint};
 use crate::http::{ApiError, Body, Response, present};
-use crate::repo::users::NewUser;
+use crate::repo::users::{ChosenBy, NewUser, UserChanges};
 use crate::repo::{outbox, sessions, users};
 
 /// How long the second sign-in step may take.
@@ -46,6 +46,60 @@ fn token_pair(ctx: &Ctx<'_>, user: &User, family: Uuid, refresh: &str) -> Result
     }))
 }
 
+/// Fields of the user shape a client may send back unchanged (never written from a body).
+pub(crate) const USER_READ_ONLY: &[&str] =
+    &["id", "created_at", "updated_at", "last_login_at", "totp_enabled", "must_change_password"];
+
+/// A person's names as a body gives them: `name`, and the old service's `first_name` and
+/// `last_name` (a display name is made from those when `name` is not given).
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    pub(crate) name: Option<DisplayName>,
+    pub(crate) first_name: Option<DisplayName>,
+    pub(crate) last_name: Option<DisplayName>,
+}
+
+impl Names {
+    pub(crate) fn parse(body: &mut Body) -> Self {
+        let mut read = |field: &str| body.optional_str(field).and_then(|n| body.check(field, DisplayName::parse(&n)));
+        Self { name: read("name"), first_name: read("first_name"), last_name: read("last_name") }
+    }
+
+    /// The display name of a new account.
+    pub(crate) fn display_name(&self) -> String {
+        match &self.name {
+            Some(name) => name.as_str().to_owned(),
+            None => {
+                let parts = [&self.first_name, &self.last_name];
+                let parts: Vec<&str> = parts.iter().filter_map(|p| p.as_ref().map(DisplayName::as_str)).collect();
+                parts.join(" ").trim().to_owned()
+            }
+        }
+    }
+
+    /// A new account with these names and `name` as its display name.
+    pub(crate) fn new_user<'a>(&'a self, email: &'a str, name: &'a str, hash: &'a str, role: Role) -> NewUser<'a> {
+        NewUser {
+            email,
+            name,
+            first_name: self.first_name.as_ref().map_or("", DisplayName::as_str),
+            last_name: self.last_name.as_ref().map_or("", DisplayName::as_str),
+            password_hash: hash,
+            role,
+        }
+    }
+
+    /// As profile changes.
+    pub(crate) fn changes(&self) -> UserChanges<'_> {
+        UserChanges {
+            name: self.name.as_ref().map(DisplayName::as_str),
+            first_name: self.first_name.as_ref().map(DisplayName::as_str),
+            last_name: self.last_name.as_ref().map(DisplayName::as_str),
+            ..UserChanges::default()
+        }
+    }
+}
+
 /// The e-mail is taken: 409 `email_taken`.
 pub(crate) fn email_taken() -> Error {
     Error::conflict("email_taken", "an account with this e-mail address already exists")
@@ -57,7 +111,7 @@ pub(crate) fn create_account(ctx: &Ctx<'_>, db: &dyn Db, account: &NewUser<'_>) 
 }
 
 /// `POST /api/v1/auth/register`: creates a `user` account (unless `registration_enabled` is
-/// `false`). 201 with the account.
+/// `false`), named by `name` or the old service's `first_name`/`last_name`. 201 with the account.
 ///
 /// # Errors
 /// 403 when registration is off; 400; 409 `email_taken`; 429.
@@ -69,14 +123,18 @@ pub fn register(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let email = body.required_str("email").and_then(|e| body.check("email", Email::parse(&e)));
     let password =
         body.required_str("password").and_then(|p| body.check("password", password::check_policy(&p).map(|()| p)));
-    let name = body.optional_str("name").and_then(|n| body.check("name", DisplayName::parse(&n)));
+    let names = Names::parse(&mut body);
+    if body.has("role") {
+        body.error("role", "cannot be chosen at registration; accounts start as user");
+    }
+    body.read_only(USER_READ_ONLY);
     body.finish()?;
     let (email, password) = (present(email)?, present(password)?);
     let hash = password::hash(&password).map_err(ApiError::Internal)?;
-    let name = name.as_ref().map_or("", DisplayName::as_str);
+    let name = names.display_name();
+    let account = names.new_user(email.as_str(), &name, &hash, Role::User);
     let user = ctx.write(|db| {
-        let user =
-            create_account(ctx, db, &NewUser { email: email.as_str(), name, password_hash: &hash, role: Role::User })?;
+        let user = create_account(ctx, db, &account)?;
         let origin = ctx.origin().as_actor(Actor::user(user.id, &user.email));
         audit::record(db, &origin, Entry::new("user.register", "user", user.id).after(&user))?;
         Ok(user)
@@ -106,7 +164,8 @@ pub fn login(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         _ => return Err(ApiError::Unauthorized("invalid e-mail or password".into())),
     };
     if !credentials.user.is_active {
-        return Err(ApiError::Unauthorized("the account is deactivated".into()));
+        // Only after the password matched: a deactivated account is no secret to its owner.
+        return Err(ApiError::Forbidden("the account is deactivated".into()));
     }
     if credentials.user.totp_enabled {
         let challenge = tokens::random_secret(32).map_err(ApiError::Internal)?;
@@ -226,10 +285,15 @@ pub fn refresh(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             let user = users::find_user(db, user_id)?.filter(|u| u.is_active);
             let Some(user) = user else {
                 sessions::revoke_family(db, family_id, ctx.now)?;
-                return Err(ApiError::Unauthorized("the account is deactivated".into()));
+                return Err(ApiError::Forbidden("the account is deactivated".into()));
             };
             let tokens = token_pair(ctx, &user, family_id, &fresh)?;
-            Ok(Response::data(&json!({ "user": user, "tokens": tokens })))
+            // The old service's v1 clients read the three token fields from `data` itself.
+            let mut data = json!({ "user": user, "tokens": tokens });
+            for key in ["access_token", "refresh_token", "expires_in"] {
+                data[key] = data["tokens"][key].clone();
+            }
+            Ok(Response::data(&data))
         }
         sessions::Rotation::Reused { user_id, family_id } => {
             ctx.write(|db| {
@@ -243,7 +307,11 @@ pub fn refresh(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
                 "this refresh token was already used; the session is revoked, sign in again".into(),
             ))
         }
-        sessions::Rotation::Dead | sessions::Rotation::Unknown => {
+        sessions::Rotation::Dead { user_id } if users::find_user(db, user_id)?.is_some_and(|u| !u.is_active) => {
+            // Deactivation revoked the session; say why, as the old service did (403).
+            Err(ApiError::Forbidden("the account is deactivated".into()))
+        }
+        sessions::Rotation::Dead { .. } | sessions::Rotation::Unknown => {
             Err(ApiError::Unauthorized("the refresh token is invalid, expired or revoked".into()))
         }
     }
@@ -266,8 +334,12 @@ pub fn logout(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             let mut body = Body::parse(ctx.request)?;
             let presented = body.required_str("refresh_token");
             body.finish()?;
-            sessions::family_of(db, &tokens::hash_secret(&present(presented)?))?
-                .ok_or_else(|| ApiError::Unauthorized("no session to sign out of".into()))?
+            match sessions::family_of(db, &tokens::hash_secret(&present(presented)?))? {
+                Some(family) => family,
+                // Signing out of a session that does not exist leaves it signed out: 204, as the
+                // old service answered (a retried logout must not look like a failure).
+                None => return Ok(Response::no_content()),
+            }
         }
     };
     ctx.write(|db| {
@@ -289,7 +361,7 @@ pub(crate) fn queue_reset(ctx: &Ctx<'_>, db: &dyn Db, user: &User) -> Result<(),
     Ok(())
 }
 
-/// `POST /api/v1/auth/forgot-password`: `{email}` → 202 whether or not the account exists (no
+/// `POST /api/v1/auth/forgot-password`: `{email}` → 200 (as the old service) whether or not the account exists (no
 /// enumeration); when it does, a single-use link valid for an hour is queued for e-mail.
 ///
 /// # Errors
@@ -308,10 +380,7 @@ pub fn forgot_password(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             ctx.audit(db, Entry::new("user.password_reset_requested", "user", user.id))
         })?;
     }
-    Ok(Response::json(
-        202,
-        &json!({ "data": { "message": "if the address belongs to an account, a reset link is on its way" } }),
-    ))
+    Ok(Response::data(&json!({ "message": "if the address belongs to an account, a reset link is on its way" })))
 }
 
 /// `POST /api/v1/auth/reset-password`: `{token, new_password}` → 204; the token is spent and
@@ -336,7 +405,7 @@ pub fn reset_password(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         if !sessions::spend_one_time(db, token.id, ctx.now)? {
             return Err(invalid());
         }
-        users::set_password(db, token.user_id, &hash, ctx.now)?;
+        users::set_password(db, token.user_id, &hash, ChosenBy::Owner, ctx.now)?;
         let revoked = sessions::revoke_user_sessions(db, token.user_id, None, ctx.now)?;
         let origin = ctx.origin().as_actor(Actor::user(token.user_id, ""));
         let entry =

@@ -4,12 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::api::parse::{self, flag, text_query, uuid_query};
+use crate::api::parse::{self, Listing, flag, text_query, uuid_query};
 use crate::app::Ctx;
 use crate::auth::Action;
 use crate::catalog::{self, GroupInput, ServiceInput};
 use crate::domain::{Name, ServiceStatus, Slug, Tags, bounded};
-use crate::http::{ApiError, Body, FieldError, Page, Request, Response, present};
+use crate::http::{ApiError, Body, FieldError, Request, Response, present};
 use crate::repo::groups::{self, GroupFields};
 use crate::repo::services::{self, ServiceFields, ServiceFilter};
 
@@ -22,7 +22,7 @@ const MAX_REASON: usize = 500;
 /// # Errors
 /// 400 listing every bad query parameter; 503 when the database is down.
 pub fn list_services(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    parse::list(ctx, service_filter, services::list_services)
+    parse::list(ctx, Listing::CATALOG, service_filter, services::list_services)
 }
 
 fn service_filter(request: &Request, errors: &mut Vec<FieldError>) -> ServiceFilter {
@@ -56,8 +56,14 @@ fn tags(body: &mut Body, field: &str, map: Option<serde_json::Map<String, serde_
     body.check(field, Tags::parse(map))
 }
 
-/// `{name, slug, description?, status?, order?, group_ids?, tags?, reason?}`, every field error
-/// at once; name and slug `required` on create.
+/// Fields of the service shape a client may send back unchanged.
+const SERVICE_READ_ONLY: &[&str] =
+    &["id", "effective_status", "has_active_events", "created_at", "updated_at", "archived_at"];
+/// Fields of the group shape a client may send back unchanged.
+const GROUP_READ_ONLY: &[&str] = &["id", "created_at", "updated_at", "archived_at"];
+
+/// `{name, slug, description?, status?, order?, group_ids? (or the old group_id), tags?,
+/// reason?}`, every field error at once; name and slug `required` on create.
 fn service_input(request: &Request, required: bool) -> Result<ServiceInput, ApiError> {
     let mut body = Body::parse(request)?;
     let (name, slug) = name_and_slug(&mut body, required);
@@ -66,11 +72,35 @@ fn service_input(request: &Request, required: bool) -> Result<ServiceInput, ApiE
     let order = body.optional_i32("order");
     let map = body.optional_string_map("tags");
     let tags = tags(&mut body, "tags", map);
-    let group_ids = body.optional_uuid_list("group_ids");
+    let group_ids = group_ids(&mut body);
     let reason = body.optional_str("reason").and_then(|r| body.check("reason", bounded(&r, MAX_REASON)));
+    body.read_only(SERVICE_READ_ONLY);
     body.finish()?;
     let fields = ServiceFields { name, slug, description, status, order, tags };
     Ok(ServiceInput { fields, group_ids, reason })
+}
+
+/// `group_ids`, or the old service's single `group_id` (`null` for none). Both may come (a
+/// service sent back as it was read) when they agree: `group_id` is the first of `group_ids`.
+fn group_ids(body: &mut Body) -> Option<Vec<uuid::Uuid>> {
+    let list = body.optional_uuid_list("group_ids");
+    if !body.has("group_id") {
+        return list;
+    }
+    let single = match body.optional_str("group_id") {
+        Some(raw) => Some(body.check("group_id", uuid::Uuid::parse_str(&raw).map_err(|_| "must be a UUID".into()))?),
+        None if body.has_value("group_id") => return None,
+        None => None,
+    };
+    match list {
+        None if body.has_value("group_ids") => None,
+        None => Some(single.into_iter().collect()),
+        Some(list) if list.first() == single.as_ref() => Some(list),
+        Some(_) => {
+            body.error("group_id", "disagrees with group_ids; give one of them (group_id is the first of group_ids)");
+            None
+        }
+    }
 }
 
 fn name_and_slug(body: &mut Body, required: bool) -> (Option<Name>, Option<Slug>) {
@@ -123,40 +153,45 @@ pub fn restore_service(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     Ok(Response::data(&service))
 }
 
-/// `GET /api/v1/services/{slug}/tags`: public.
+/// `GET /api/v1/services/{slug}/tags`: public; `{"data": {"tags": {...}}}`, as the old service
+/// answered.
 ///
 /// # Errors
 /// 404.
 pub fn get_tags(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    Ok(Response::data(&catalog::read::service(ctx.db()?, ctx.param("slug"))?.tags))
+    let tags = catalog::read::service(ctx.db()?, ctx.param("slug"))?.tags;
+    Ok(Response::data(&serde_json::json!({ "tags": tags })))
 }
 
-/// `PUT /api/v1/services/{slug}/tags`: the body (an object of strings) replaces the tags.
+/// `PUT /api/v1/services/{slug}/tags`: the tags, as the old service's `{"tags": {...}}` or as the
+/// bare object of strings, replace the service's tags; answers them wrapped.
 ///
 /// # Errors
 /// 401, 403, 400, 404.
 pub fn put_tags(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     ctx.require(Action::WriteCatalog)?;
     let mut body = Body::parse(ctx.request)?;
-    let map = body.as_string_map();
+    // A tag's value is a string, so an object under `tags` can only be the old wrapper.
+    let wrapped = body.is_object("tags");
+    let map = if wrapped { body.optional_string_map("tags") } else { body.as_string_map() };
     let tags = tags(&mut body, "tags", map);
     body.finish()?;
     let tags = present(tags)?;
     let tags = ctx.audited(|db, actor, now| catalog::replace_tags(db, actor, now, ctx.param("slug"), tags))?;
-    Ok(Response::data(&tags))
+    Ok(Response::data(&serde_json::json!({ "tags": tags })))
 }
 
-/// `GET /api/v1/services/{slug}/status-log`: operators and admins (or keys with `read`).
+/// `GET /api/v1/services/{slug}/status-log`: operators and admins (or keys with `read`);
+/// newest first; `page`/`per_page`, or the old `limit`/`offset` (then the old envelope
+/// `{"entries", "total", "limit", "offset"}`).
 ///
 /// # Errors
 /// 401, 403, 400, 404.
 pub fn status_log(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     ctx.require(Action::ReadOperational)?;
-    let page = Page::from_request(ctx.request)?;
-    let db = ctx.db()?;
-    let service = catalog::read::service(db, ctx.param("slug"))?;
-    let found = services::list_status_log(db, service.id, page.window())?;
-    Ok(Response::list(&found.items, page.meta(found.total)))
+    let service = catalog::read::service(ctx.db()?, ctx.param("slug"))?;
+    let listing = Listing::either("entries");
+    parse::list(ctx, listing, |_, _| service.id, |db, id, window| services::list_status_log(db, *id, window))
 }
 
 /// `GET /api/v1/groups`: public; `page`, `per_page`, `include_archived`, `q`.
@@ -167,7 +202,7 @@ pub fn list_groups(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let filters = |request: &Request, errors: &mut Vec<FieldError>| {
         (flag(request, "include_archived", errors), text_query(request))
     };
-    parse::list(ctx, filters, |db, (archived, text), window| {
+    parse::list(ctx, Listing::CATALOG, filters, |db, (archived, text), window| {
         groups::list_groups(db, *archived, text.as_deref(), window)
     })
 }
@@ -187,6 +222,7 @@ fn group_input(request: &Request, required: bool) -> Result<GroupInput, ApiError
     let description = description(&mut body);
     let order = body.optional_i32("order");
     let service_ids = body.optional_uuid_list("service_ids");
+    body.read_only(GROUP_READ_ONLY);
     body.finish()?;
     Ok(GroupInput { fields: GroupFields { name, slug, description, order }, service_ids })
 }

@@ -5,12 +5,16 @@
 use std::collections::BTreeMap;
 
 use time::OffsetDateTime;
+use uuid::Uuid;
 
-use crate::api::parse::{affected_list, past_time, path_id, time_query, uuid_query};
+use crate::api::parse::{self, Listing, affected_list, past_time, path_id, time_query, uuid_query};
 use crate::app::Ctx;
 use crate::auth::Action;
 use crate::domain::{EventStatus, EventType, Severity, Title, bounded};
-use crate::events::{self, AffectedInput, EventKind, EventUpdateCommand, MaintenanceWindow, NewEvent, TemplateUse};
+use crate::events::{
+    self, AffectedInput, EventKind, EventUpdateCommand, MaintenanceWindow, NewEvent, TemplateRef, TemplateUse,
+    status_for,
+};
 use crate::http::{ApiError, Body, FieldError, Request, Response, present};
 use crate::repo::events::{self as repo, EventFilter, StatusFilter};
 
@@ -20,11 +24,24 @@ fn text(body: &mut Body, field: &str) -> Option<String> {
     body.optional_str(field).and_then(|t| body.check(field, bounded(&t, MAX_TEXT)))
 }
 
-/// The variables of a template: only with `template_slug`, only supplied placeholders.
+/// The template of a new event: `template_slug`, or the old service's `template_id`; its
+/// `variables` only with a template, only supplied placeholders.
 fn template_use(body: &mut Body) -> Option<TemplateUse> {
     let slug = body.optional_str("template_slug");
+    let id = body
+        .optional_str("template_id")
+        .and_then(|raw| body.check("template_id", Uuid::parse_str(&raw).map_err(|_| "must be a UUID".into())));
+    let reference = match (slug, id) {
+        (Some(_), Some(_)) => {
+            body.error("template_id", "give template_slug or template_id, not both");
+            None
+        }
+        (Some(slug), None) => Some(TemplateRef::Slug(slug)),
+        (None, Some(id)) => Some(TemplateRef::Id(id)),
+        (None, None) => None,
+    };
     let variables = match body.optional_string_map("variables") {
-        Some(_) if slug.is_none() => {
+        Some(_) if reference.is_none() => {
             body.error("variables", "apply to a template_slug only");
             BTreeMap::new()
         }
@@ -34,13 +51,17 @@ fn template_use(body: &mut Body) -> Option<TemplateUse> {
         }),
         None => BTreeMap::new(),
     };
-    slug.map(|slug| TemplateUse { slug, variables })
+    reference.map(|reference| TemplateUse { reference, variables })
 }
+
+/// Fields of the event shape a client may send back unchanged.
+const EVENT_READ_ONLY: &[&str] =
+    &["id", "created_at", "updated_at", "created_by", "monitoring_at", "updates", "group_ids", "severity_label"];
 
 /// `POST /api/v1/events` body, every field error at once (in the documented field order).
 fn new_event(request: &Request, now: OffsetDateTime) -> Result<NewEvent, ApiError> {
     let mut body = Body::parse(request)?;
-    let has_template = body.has_value("template_slug");
+    let has_template = body.has_value("template_slug") || body.has_value("template_id");
     let title = if has_template { body.optional_str("title") } else { body.required_str("title") };
     let title = title.and_then(|t| body.check("title", Title::parse(&t)));
     let template = template_use(&mut body);
@@ -55,14 +76,21 @@ fn new_event(request: &Request, now: OffsetDateTime) -> Result<NewEvent, ApiErro
     let notify_subscribers = body.optional_bool("notify_subscribers").unwrap_or(false);
     let auto_transition = body.optional_bool("auto_transition").unwrap_or(true);
     let started_at = body.optional_str("started_at").and_then(|t| body.check("started_at", past_time(&t, now)));
+    let resolved_at = body.optional_str("resolved_at").and_then(|t| body.check("resolved_at", past_time(&t, now)));
     let window = maintenance_window(&mut body, event_type);
-    let services = affected_list(&mut body, "affected_services", "service_id").unwrap_or_default();
+    let mut services = affected_list(&mut body, "affected_services", "service_id").unwrap_or_default();
     let groups = affected_list(&mut body, "affected_groups", "group_id").unwrap_or_default();
+    let plain_ids = body.optional_uuid_list("service_ids").unwrap_or_default();
+    body.read_only(EVENT_READ_ONLY);
     body.finish()?;
     let kind = match present(event_type)? {
         EventType::Incident => EventKind::Incident { severity: present(severity)? },
         EventType::Maintenance => EventKind::Maintenance { window: present(window)?, auto_transition },
     };
+    // The old service's `service_ids`: each at the status its severity implies, unless named
+    // with a status in `affected_services` too.
+    let named: Vec<Uuid> = services.iter().map(|(id, _)| *id).collect();
+    services.extend(plain_ids.into_iter().filter(|id| !named.contains(id)).map(|id| (id, status_for(kind))));
     Ok(NewEvent {
         kind,
         status: present(status)?,
@@ -71,19 +99,21 @@ fn new_event(request: &Request, now: OffsetDateTime) -> Result<NewEvent, ApiErro
         message,
         notify_subscribers,
         started_at,
+        resolved_at,
         affected: AffectedInput { services, groups },
         template,
     })
 }
 
-/// An incident's required severity (`null` is no severity); maintenance takes none.
+/// An incident's required severity (`null` is no severity); maintenance takes none (`null`
+/// is accepted, as the old service sent it).
 fn incident_severity(body: &mut Body, event_type: Option<EventType>) -> Option<Severity> {
     match event_type {
         Some(EventType::Incident) => body
             .required_str_because("severity", "is required for incidents")
             .and_then(|s| body.check("severity", Severity::parse(&s))),
         Some(EventType::Maintenance) => {
-            if body.has("severity") {
+            if body.has_value("severity") {
                 body.error("severity", "applies to incidents only");
             }
             None
@@ -125,6 +155,9 @@ pub fn create_event(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     Ok(Response::created(&event))
 }
 
+/// Fields of the update shape a client may send back unchanged.
+const UPDATE_READ_ONLY: &[&str] = &["id", "event_id", "created_by"];
+
 /// `POST /api/v1/events/{id}/updates` body.
 fn update_command(request: &Request, now: OffsetDateTime) -> Result<EventUpdateCommand, ApiError> {
     let mut body = Body::parse(request)?;
@@ -137,6 +170,8 @@ fn update_command(request: &Request, now: OffsetDateTime) -> Result<EventUpdateC
     let services = affected_list(&mut body, "add_services", "service_id").unwrap_or_default();
     let groups = affected_list(&mut body, "add_groups", "group_id").unwrap_or_default();
     let remove_service_ids = body.optional_uuid_list("remove_service_ids").unwrap_or_default();
+    let reason = body.optional_str("reason").and_then(|r| body.check("reason", bounded(&r, MAX_TEXT)));
+    body.read_only(UPDATE_READ_ONLY);
     body.finish()?;
     Ok(EventUpdateCommand {
         status,
@@ -146,12 +181,15 @@ fn update_command(request: &Request, now: OffsetDateTime) -> Result<EventUpdateC
         service_updates,
         add: AffectedInput { services, groups },
         remove_service_ids,
+        reason,
     })
 }
 
 /// `POST /api/v1/events/{id}/updates`: a timeline entry (`message`, optional new `status`,
 /// `notify_subscribers`, backdated `created_at`) and changes of the affected set
-/// (`service_updates`, `add_services`, `add_groups`, `remove_service_ids`). 201 with the event.
+/// (`service_updates`, `add_services`, `add_groups`, `remove_service_ids`, with a `reason`).
+/// 201 with the new entry as `data` (as the old service answered) and the event beside it as
+/// `event`.
 ///
 /// # Errors
 /// 401, 403, 400, 404, 409 `event_closed` once resolved or completed.
@@ -159,12 +197,13 @@ pub fn post_update(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     ctx.require(Action::WriteEvents)?;
     let id = path_id(ctx, "id")?;
     let command = update_command(ctx.request, ctx.now)?;
-    let event = ctx.write(|db| {
+    let updated = ctx.write(|db| {
         let updated = events::apply_update(db, &ctx.actor(), ctx.now, id, command)?;
         ctx.audit(db, updated.audit())?;
-        Ok(updated.event)
+        Ok(updated)
     })?;
-    Ok(Response::created(&event))
+    let entry = updated.event.updates.iter().find(|u| u.id == updated.changes.update_id);
+    Ok(Response::json(201, &serde_json::json!({ "data": entry, "event": updated.event })))
 }
 
 fn event_filter(request: &Request, errors: &mut Vec<FieldError>) -> EventFilter {
@@ -191,7 +230,28 @@ fn event_filter(request: &Request, errors: &mut Vec<FieldError>) -> EventFilter 
 /// # Errors
 /// 400 listing every bad parameter.
 pub fn list_events(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    crate::api::parse::list(ctx, event_filter, repo::list_events)
+    parse::list(ctx, Listing::PAGED, event_filter, repo::list_events)
+}
+
+/// `GET /api/v1/services/{slug}/events`: public; the events affecting the service, open ones
+/// first, in the old service's envelope `{"events", "total", "limit", "offset"}`; `status`
+/// `active` or `resolved`, `limit` (1–100, 50) and `offset`.
+///
+/// # Errors
+/// 400 for bad parameters; 404 for an unknown service.
+pub fn service_events(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let service = crate::catalog::read::service(ctx.db()?, ctx.param("slug"))?;
+    let filters = |request: &Request, errors: &mut Vec<FieldError>| match request.query_param("status") {
+        None => None,
+        Some("active") => Some(StatusFilter::Open),
+        Some("resolved") => Some(StatusFilter::Closed),
+        Some(_) => {
+            errors.push(FieldError::new("status", "must be active or resolved"));
+            None
+        }
+    };
+    let listing = Listing { legacy_only: true, ..Listing::either("events") };
+    parse::list(ctx, listing, filters, |db, status, window| repo::list_service_events(db, service.id, *status, window))
 }
 
 /// `GET /api/v1/events/{id}`: public, with its timeline (newest first).

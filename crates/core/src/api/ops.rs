@@ -24,7 +24,7 @@ pub fn readyz(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 /// # Errors
 /// None in practice; the signature is the handler's.
 pub fn version(_: &Ctx<'_>) -> Result<Response, ApiError> {
-    Ok(Response::data(&crate::ops::version()))
+    Ok(crate::ops::version_response())
 }
 
 /// The OpenAPI document, as shipped in `api/openapi.yaml`.

@@ -11,22 +11,96 @@ use crate::domain::ServiceStatus;
 use crate::http::{ApiError, Body, FieldError, Page, Request, Response};
 use crate::repo::Listed;
 
-/// A list endpoint: reads `page`/`per_page` and the endpoint's filters (every bad parameter
-/// listed in one 400, the page's first), then answers one page of `query`'s rows with `meta`.
+/// How a list endpoint pages when asked in one way or another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listing {
+    /// The old service's envelope key (`users`, `entries`, `events`): a request paging with
+    /// `limit`/`offset` gets `{"data": {"<key>": [...], "total", "limit", "offset"}}`, as it did.
+    pub legacy_key: Option<&'static str>,
+    /// When set, a request with no paging parameters gets every item, up to this many (the
+    /// old service's v1 lists never paged; the catalog is small enough to list whole).
+    pub unpaged_cap: Option<u32>,
+    /// The old envelope even without `limit`/`offset` (routes only the old service had).
+    pub legacy_only: bool,
+}
+
+impl Listing {
+    /// Paged by `page`/`per_page` only.
+    pub const PAGED: Self = Self { legacy_key: None, unpaged_cap: None, legacy_only: false };
+    /// The catalog: whole when not paged.
+    pub const CATALOG: Self = Self { legacy_key: None, unpaged_cap: Some(UNPAGED_CAP), legacy_only: false };
+
+    /// `page`/`per_page`, or the old `limit`/`offset` with the old envelope under `key`.
+    #[must_use]
+    pub const fn either(key: &'static str) -> Self {
+        Self { legacy_key: Some(key), unpaged_cap: None, legacy_only: false }
+    }
+}
+
+/// Most items a catalog list answers without paging parameters.
+pub const UNPAGED_CAP: u32 = 1000;
+/// The old service's default `limit`.
+const LEGACY_LIMIT: u32 = 50;
+
+/// `?limit=&offset=` as the old service read them: `limit` 1–100 (default 50), `offset` from 0.
+fn legacy_window(request: &Request, errors: &mut Vec<FieldError>) -> Window {
+    let mut read = |name: &str, default: u32, max: u32| match request.query_param(name) {
+        None => default,
+        Some(raw) => match raw.parse::<u32>() {
+            Ok(n) if n <= max && (name == "offset" || n >= 1) => n,
+            _ => {
+                let min = if name == "offset" { 0 } else { 1 };
+                errors.push(FieldError::new(name, format!("must be a whole number from {min} to {max}")));
+                default
+            }
+        },
+    };
+    let limit = read("limit", LEGACY_LIMIT, Page::MAX_PER_PAGE);
+    let offset = read("offset", 0, u32::MAX);
+    Window { limit: i64::from(limit), offset: i64::from(offset) }
+}
+
+/// A list endpoint: reads how the request pages and the endpoint's filters (every bad
+/// parameter listed in one 400, the paging ones first), then answers one page of `query`'s
+/// rows in the envelope the request asked for (see [`Listing`]).
 ///
 /// # Errors
 /// 400 listing every bad parameter; database errors.
 pub fn list<F, T: Serialize>(
     ctx: &Ctx<'_>,
+    listing: Listing,
     filters: impl FnOnce(&Request, &mut Vec<FieldError>) -> F,
     query: impl FnOnce(&dyn Db, &F, Window) -> Result<Listed<T>, DbError>,
 ) -> Result<Response, ApiError> {
+    let request = ctx.request;
+    let asks = |name: &str| request.query_param(name).is_some();
     let mut errors = Vec::new();
-    let page = Page::collect(ctx.request, &mut errors);
-    let filter = filters(ctx.request, &mut errors);
-    let (Some(page), true) = (page, errors.is_empty()) else { return Err(ApiError::Validation(errors)) };
-    let found = query(ctx.db()?, &filter, page.window())?;
-    Ok(Response::list(&found.items, page.meta(found.total)))
+    let legacy = listing.legacy_key.filter(|_| listing.legacy_only || asks("limit") || asks("offset"));
+    let (page, window) = if legacy.is_some() {
+        (None, Some(legacy_window(request, &mut errors)))
+    } else if let (Some(cap), false) = (listing.unpaged_cap, asks("page") || asks("per_page")) {
+        (None, Some(Window { limit: i64::from(cap), offset: 0 }))
+    } else {
+        (Page::collect(request, &mut errors), None)
+    };
+    let filter = filters(request, &mut errors);
+    none(errors)?;
+    let window = window.or_else(|| page.map(Page::window)).unwrap_or(Window { limit: 0, offset: 0 });
+    let found = query(ctx.db()?, &filter, window)?;
+    Ok(match (legacy, page) {
+        (Some(key), _) => Response::data(&serde_json::json!({
+            key: found.items, "total": found.total, "limit": window.limit, "offset": window.offset,
+        })),
+        (None, Some(page)) => Response::list(&found.items, page.meta(found.total)),
+        (None, None) => {
+            let meta = crate::http::ListMeta {
+                page: 1,
+                per_page: listing.unpaged_cap.unwrap_or_default(),
+                total: found.total,
+            };
+            Response::list(&found.items, meta)
+        }
+    })
 }
 
 /// How far in the future a "past" time may be (clients' clocks drift).

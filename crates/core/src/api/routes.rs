@@ -53,6 +53,7 @@ pub fn catalog() -> Router<Handler> {
         .get("/api/v1/services/:slug/tags", PUBLIC, catalog::get_tags)
         .route("PUT", "/api/v1/services/:slug/tags", WRITE, catalog::put_tags)
         .get("/api/v1/services/:slug/status-log", AUTHENTICATED, catalog::status_log)
+        .get("/api/v1/services/:slug/events", PUBLIC, events::service_events)
         .get("/api/v1/groups", PUBLIC, catalog::list_groups)
         .route("POST", "/api/v1/groups", WRITE, catalog::create_group)
         .get("/api/v1/groups/:slug", PUBLIC, catalog::get_group)

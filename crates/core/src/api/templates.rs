@@ -27,8 +27,14 @@ fn template_text(field: &str, max: usize, raw: &str, required: bool) -> Result<S
     template::placeholders(raw).map(|_| raw.to_owned()).map_err(|e| format!("{field} {e}"))
 }
 
-fn find(db: &dyn Db, slug: &str) -> Result<Template, Error> {
-    templates::find_template(db, slug)?.ok_or_else(|| Error::NotFound(format!("no template has the slug {slug:?}")))
+/// Template `key`: by slug, else by id (the old service addressed templates by UUID; a UUID is a
+/// valid slug, so a template slugged like one wins).
+fn find(db: &dyn Db, key: &str) -> Result<Template, Error> {
+    if let Some(found) = templates::find_template(db, key)? {
+        return Ok(found);
+    }
+    let by_id = uuid::Uuid::parse_str(key).ok().map(|id| templates::find_template_by_id(db, id)).transpose()?.flatten();
+    by_id.ok_or_else(|| Error::NotFound(format!("no template has the slug or id {key:?}")))
 }
 
 fn slug_taken() -> Error {
@@ -47,6 +53,7 @@ fn template_fields(request: &Request, required: bool) -> Result<TemplateFields, 
     let text = body
         .optional_str("body_template")
         .and_then(|t| body.check("body_template", template_text("body_template", MAX_BODY_TEMPLATE, &t, false)));
+    body.read_only(&["id", "created_at", "updated_at"]);
     body.finish()?;
     Ok(TemplateFields {
         slug: slug.map(|s| s.as_str().to_owned()),
@@ -141,9 +148,20 @@ pub fn delete(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     Ok(Response::no_content())
 }
 
+/// The old service's preview keys, and the placeholder each fills.
+const OLD_PREVIEW_KEYS: [(&str, &str); 6] = [
+    ("service_name", "service_names"),
+    ("service_group_name", "group_names"),
+    ("started_at", "started_at"),
+    ("resolved_at", "resolved_at"),
+    ("scheduled_start", "scheduled_start_at"),
+    ("scheduled_end", "scheduled_end_at"),
+];
+
 /// `POST /api/v1/templates/{slug}/preview`: `{variables?}` (any placeholders, derived ones
-/// included, as sample values) → `{title, body, missing}`; a placeholder without a value
-/// renders as `[name]`.
+/// included, as sample values) or the old service's `{service_name?, service_group_name?,
+/// started_at?, resolved_at?, scheduled_start?, scheduled_end?}` → `{title, body, missing}`; a
+/// placeholder without a value renders as `[name]`.
 ///
 /// # Errors
 /// 401, 403, 400, 404.
@@ -151,14 +169,19 @@ pub fn preview(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     ctx.require(Action::WriteEvents)?;
     let mut body = Body::parse(ctx.request)?;
     let variables = body.optional_string_map("variables").unwrap_or_default();
-    for name in variables.keys() {
+    let mut values = BTreeMap::new();
+    for (name, value) in &variables {
         if !template::is_known(name) {
             body.error(&format!("variables.{name}"), "is not a template placeholder");
         }
+        values.insert(template::canonical(name).to_owned(), value.as_str().unwrap_or_default().to_owned());
+    }
+    for (old, ours) in OLD_PREVIEW_KEYS {
+        if let Some(value) = body.optional_str(old) {
+            values.insert(ours.to_owned(), value);
+        }
     }
     body.finish()?;
-    let values: BTreeMap<String, String> =
-        variables.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect();
     let found = find(ctx.db()?, ctx.param("slug"))?;
     let (title, mut missing) = template::render(&found.title_template, &values);
     let (text, more) = template::render(&found.body_template, &values);

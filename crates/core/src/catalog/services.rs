@@ -63,6 +63,7 @@ pub fn create_service(
         source: StatusSource::Manual,
         reason: "created",
         actor: actor.id(),
+        event: None,
         at: now,
     };
     services::log_status_change(db, &first)?;
@@ -134,8 +135,16 @@ fn log_stored_status(
     actor: &Actor,
     at: OffsetDateTime,
 ) -> Result<(), Error> {
-    let change =
-        StatusChange { service: before.id, from: Some(before.status), to, source, reason, actor: actor.id(), at };
+    let change = StatusChange {
+        service: before.id,
+        from: Some(before.status),
+        to,
+        source,
+        reason,
+        actor: actor.id(),
+        event: None,
+        at,
+    };
     Ok(services::log_status_change(db, &change)?)
 }
 

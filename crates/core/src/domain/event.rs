@@ -224,6 +224,13 @@ pub struct Event {
     pub updated_at: OffsetDateTime,
     /// The services it affects, by order then name.
     pub affected_services: Vec<AffectedService>,
+    /// The ids of `affected_services` (the old service's field).
+    pub service_ids: Vec<Uuid>,
+    /// The groups it was declared or updated with (their services are in
+    /// `affected_services`).
+    pub group_ids: Vec<Uuid>,
+    /// The template it was made from.
+    pub template_id: Option<Uuid>,
 }
 
 impl Event {
@@ -239,6 +246,8 @@ impl Event {
 pub struct EventUpdate {
     /// Id.
     pub id: Uuid,
+    /// The event.
+    pub event_id: Uuid,
     /// The event's status with this entry.
     pub status: EventStatus,
     /// What was said.
@@ -286,21 +295,34 @@ impl ChangeKind {
     }
 }
 
-/// One recorded change of an event's affected set.
+/// One recorded change of an event's affected set. It carries the old service's field names
+/// beside ours (`batch_id` for `update_id`, `action` for `kind`), filled by the same SQL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventChange {
     /// Sequence number.
     pub id: i64,
+    /// The event.
+    pub event_id: Uuid,
     /// The timeline entry (create or update) it was part of.
     pub update_id: Option<Uuid>,
     /// What happened.
     pub kind: ChangeKind,
     /// The service.
     pub service_id: Uuid,
+    /// The group it came with, when a group was added.
+    pub group_id: Option<Uuid>,
     /// Its status before (none when added).
     pub from_status: Option<ServiceStatus>,
     /// Its status after (none when removed).
     pub to_status: Option<ServiceStatus>,
+    /// Why (the update's `reason`).
+    pub reason: String,
+    /// Who.
+    pub created_by: Option<Uuid>,
+    /// `update_id` by its old name: one batch per create or update.
+    pub batch_id: Option<Uuid>,
+    /// `kind` by its old name (`added`, `removed`; `status_changed` is ours).
+    pub action: ChangeKind,
     /// When.
     #[serde(with = "crate::time::serde")]
     pub created_at: OffsetDateTime,

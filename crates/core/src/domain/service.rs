@@ -70,6 +70,8 @@ pub struct Service {
     pub has_active_events: bool,
     /// Groups it belongs to.
     pub group_ids: Vec<Uuid>,
+    /// The old service's single group: the first of `group_ids`, or `null`.
+    pub group_id: Option<Uuid>,
     /// Sort key (then name).
     pub order: i32,
     /// Free-form labels.
@@ -145,21 +147,36 @@ impl StatusSource {
     }
 }
 
-/// One entry of a service's status log (the uptime history is built from these).
+/// One entry of a service's status log (the uptime history is built from these). It carries
+/// the old service's field names beside ours (`old_status`, `new_status`, `source_type`,
+/// `created_by`), filled by the same SQL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusLogEntry {
     /// Sequence number.
     pub id: i64,
+    /// The service.
+    pub service_id: Uuid,
     /// Before (none for the first entry).
     pub from_status: Option<ServiceStatus>,
     /// After.
     pub to_status: ServiceStatus,
     /// What changed it.
     pub source: StatusSource,
+    /// The event that changed it, for `event` changes.
+    pub event_id: Option<Uuid>,
     /// Why.
     pub reason: String,
     /// Who, for manual changes.
     pub actor_id: Option<Uuid>,
+    /// `from_status` by its old name (absent on the first entry, as the old service sent it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_status: Option<ServiceStatus>,
+    /// `to_status` by its old name.
+    pub new_status: ServiceStatus,
+    /// `source` by its old name.
+    pub source_type: StatusSource,
+    /// `actor_id` by its old name.
+    pub created_by: Option<Uuid>,
     /// When.
     #[serde(with = "crate::time::serde")]
     pub created_at: OffsetDateTime,

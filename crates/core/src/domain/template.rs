@@ -32,8 +32,10 @@ pub struct Template {
 }
 
 /// Placeholders filled from the event itself.
-pub const DERIVED: [(&str, &str); 6] = [
+pub const DERIVED: [(&str, &str); 8] = [
     ("service_names", "names of the affected services, comma-separated"),
+    ("group_names", "names of the groups the event was declared with, comma-separated"),
+    ("resolved_at", "when the event closed (RFC 3339), for events declared closed"),
     ("status", "the event's status"),
     ("severity", "the incident's severity"),
     ("started_at", "when the event started (RFC 3339)"),
@@ -50,9 +52,26 @@ pub const SUPPLIED: [(&str, &str); 5] = [
     ("details", "anything else"),
 ];
 
-/// Whether `name` is in the fixed set.
+/// The old service's placeholder names (`{{.ServiceName}}`), each an alias of one of ours.
+pub const ALIASES: [(&str, &str); 6] = [
+    (".ServiceName", "service_names"),
+    (".ServiceGroupName", "group_names"),
+    (".StartedAt", "started_at"),
+    (".ResolvedAt", "resolved_at"),
+    (".ScheduledStart", "scheduled_start_at"),
+    (".ScheduledEnd", "scheduled_end_at"),
+];
+
+/// Our name for `name` (itself, or what its alias stands for).
+#[must_use]
+pub fn canonical(name: &str) -> &str {
+    ALIASES.iter().find(|(alias, _)| *alias == name).map_or(name, |(_, ours)| ours)
+}
+
+/// Whether `name` (or the name it is an alias of) is in the fixed set.
 #[must_use]
 pub fn is_known(name: &str) -> bool {
+    let name = canonical(name);
     DERIVED.iter().chain(SUPPLIED.iter()).any(|(known, _)| *known == name)
 }
 
@@ -72,7 +91,7 @@ pub fn placeholders(text: &str) -> Result<Vec<String>, String> {
     while let Some(start) = rest.find("{{") {
         let after = &rest[start + 2..];
         let end = after.find("}}").ok_or("has an unclosed {{")?;
-        let name = after[..end].trim();
+        let name = canonical(after[..end].trim());
         if !is_known(name) {
             let known: Vec<&str> = DERIVED.iter().chain(SUPPLIED.iter()).map(|(n, _)| *n).collect();
             return Err(format!("uses unknown placeholder {{{{{name}}}}}; known: {}", known.join(", ")));
@@ -96,7 +115,7 @@ pub fn render(text: &str, values: &BTreeMap<String, String>) -> (String, Vec<Str
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
         let Some(end) = after.find("}}") else { break };
-        let name = after[..end].trim();
+        let name = canonical(after[..end].trim());
         match values.get(name) {
             Some(value) => out.push_str(value),
             None => {
@@ -125,6 +144,17 @@ mod tests {
         assert_eq!(placeholders("no placeholders"), Ok(vec![]));
         assert!(placeholders("{{ nope }}").is_err_and(|e| e.contains("{{nope}}") && e.contains("service_names")));
         assert!(placeholders("broken {{ cause").is_err());
+    }
+
+    #[test]
+    fn the_old_services_placeholders_are_aliases() {
+        assert_eq!(
+            placeholders("{{.ServiceName}} since {{ .StartedAt }}"),
+            Ok(vec!["service_names".into(), "started_at".into()])
+        );
+        let values = BTreeMap::from([("service_names".to_owned(), "API".to_owned())]);
+        assert_eq!(render("{{.ServiceName}} / {{service_names}}", &values).0, "API / API");
+        assert!(placeholders("{{.Nope}}").is_err());
     }
 
     #[test]

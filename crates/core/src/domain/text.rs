@@ -53,17 +53,17 @@ macro_rules! text_newtype {
     };
 }
 
-/// Longest service or group name.
-pub const MAX_NAME: usize = 200;
+/// Longest service or group name (as the old service allowed).
+pub const MAX_NAME: usize = 255;
 /// Longest event title.
 pub const MAX_TITLE: usize = 200;
 /// Longest person's display name.
 pub const MAX_DISPLAY_NAME: usize = 200;
-/// Longest slug.
-pub const MAX_SLUG: usize = 100;
+/// Longest slug (as the old service allowed).
+pub const MAX_SLUG: usize = 255;
 
 text_newtype!(
-    /// A service or group name: 1 to 200 characters.
+    /// A service or group name: 1 to 255 characters.
     Name,
     |raw| non_empty(raw, MAX_NAME)
 );
@@ -81,7 +81,7 @@ text_newtype!(
 );
 
 text_newtype!(
-    /// A URL name: `^[a-z0-9]+(-[a-z0-9]+)*$`, at most 100 characters (not trimmed: a slug with
+    /// A URL name: `^[a-z0-9]+(-[a-z0-9]+)*$`, at most 255 characters (not trimmed: a slug with
     /// spaces is a different slug, and refused).
     Slug,
     |raw| {
@@ -107,7 +107,7 @@ mod tests {
         for ok in ["api", "a1", "public-api", "eu-west-2"] {
             assert!(Slug::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "API", "-api", "api-", "a--b", "a_b", "a b", "ä", " api", &"x".repeat(101)] {
+        for bad in ["", "API", "-api", "api-", "a--b", "a_b", "a b", "ä", " api", &"x".repeat(256)] {
             assert!(Slug::parse(bad).is_err(), "{bad}");
         }
     }
@@ -117,8 +117,8 @@ mod tests {
         let cases: [(&str, Result<&str, &str>); 4] = [
             ("  API  ", Ok("API")),
             ("   ", Err("must not be empty")),
-            (&"я".repeat(200), Ok("")),
-            (&"я".repeat(201), Err("must be at most 200 characters")),
+            (&"я".repeat(255), Ok("")),
+            (&"я".repeat(256), Err("must be at most 255 characters")),
         ];
         for (raw, expected) in cases {
             let got = Name::parse(raw);

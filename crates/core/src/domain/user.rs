@@ -15,12 +15,20 @@ pub struct User {
     pub email: String,
     /// Display name.
     pub name: String,
+    /// Given name (the old service's field; omitted when empty, as it did).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub first_name: String,
+    /// Family name (likewise).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub last_name: String,
     /// Role.
     pub role: Role,
     /// Whether it may sign in.
     pub is_active: bool,
     /// Whether TOTP two-factor is on.
     pub totp_enabled: bool,
+    /// An admin chose the current password; the owner should set their own.
+    pub must_change_password: bool,
     /// Last successful sign-in.
     #[serde(with = "crate::time::serde::option")]
     pub last_login_at: Option<OffsetDateTime>,

@@ -54,6 +54,8 @@ pub struct EffectiveChange {
 pub struct SetChange {
     /// The service.
     pub service: Uuid,
+    /// The group it came with, when it joined through a group.
+    pub group: Option<Uuid>,
     /// What happened.
     pub kind: ChangeKind,
     /// Its status in the event before (none when added).
@@ -98,6 +100,9 @@ impl Changes {
     }
 }
 
+/// A service to affect, its status, and the group it comes with (none when named explicitly).
+pub(super) type Affected = BTreeMap<Uuid, (ServiceStatus, Option<Uuid>)>;
+
 /// Services of `input` plus the live services of its groups at this moment; an explicit
 /// service wins over its group's status.
 ///
@@ -107,7 +112,7 @@ pub(super) fn resolve_affected(
     db: &dyn Db,
     input: &AffectedInput,
     (service_field, group_field): (&str, &str),
-) -> Result<BTreeMap<Uuid, ServiceStatus>, Error> {
+) -> Result<Affected, Error> {
     let mut errors = Vec::new();
     let service_ids: Vec<Uuid> = input.services.iter().map(|(id, _)| *id).collect();
     let missing = memberships::missing(db, Side::Services, &service_ids)?;
@@ -126,10 +131,10 @@ pub(super) fn resolve_affected(
     let mut affected = BTreeMap::new();
     for (group, service) in events::group_members(db, &group_ids)? {
         if let Some(status) = group_status.get(&group) {
-            affected.insert(service, *status);
+            affected.insert(service, (*status, Some(group)));
         }
     }
-    affected.extend(input.services.iter().copied());
+    affected.extend(input.services.iter().map(|(service, status)| (*service, (*status, None))));
     Ok(affected)
 }
 
@@ -137,14 +142,39 @@ fn join(ids: &[Uuid]) -> String {
     ids.iter().map(Uuid::to_string).collect::<Vec<_>>().join(", ")
 }
 
-/// Records the affected-set changes of timeline entry `update`.
-pub(super) fn record_set_changes(
+/// Adds `services` (with their status and the group they come with) to event `event`;
+/// answers the additions.
+pub(super) fn add_services<'a>(
     db: &dyn Db,
     event: Uuid,
-    update: Uuid,
+    services: impl Iterator<Item = (&'a Uuid, &'a (ServiceStatus, Option<Uuid>))>,
+) -> Result<Vec<SetChange>, Error> {
+    let mut added = Vec::new();
+    for (service, (status, group)) in services {
+        events::upsert_affected(db, event, *service, *status)?;
+        added.push(SetChange {
+            service: *service,
+            group: *group,
+            kind: ChangeKind::Added,
+            from: None,
+            to: Some(*status),
+        });
+    }
+    Ok(added)
+}
+
+/// Records the affected-set changes of timeline entry `update`, and the groups that brought
+/// services in (`groups`, with the status they gave).
+pub(super) fn record_set_changes(
+    db: &dyn Db,
+    (event, update): (Uuid, Uuid),
     changes: &[SetChange],
-    at: OffsetDateTime,
+    groups: &[(Uuid, ServiceStatus)],
+    (actor, reason, at): (&Actor, &str, OffsetDateTime),
 ) -> Result<(), Error> {
+    for (group, status) in groups {
+        events::upsert_event_group(db, event, *group, *status)?;
+    }
     for change in changes {
         let row = NewChangeRow {
             event,
@@ -153,6 +183,9 @@ pub(super) fn record_set_changes(
             service: change.service,
             from: change.from,
             to: change.to,
+            group: change.group,
+            reason,
+            by: actor.id(),
             at,
         };
         events::insert_change(db, &row)?;
@@ -164,6 +197,7 @@ pub(super) fn record_set_changes(
 /// status-log entry (source `event`) for each that moved, and answers the moves.
 pub(super) fn log_effective_changes(
     db: &dyn Db,
+    event: Uuid,
     before: &HashMap<Uuid, ServiceStatus>,
     reason: &str,
     actor: &Actor,
@@ -187,6 +221,7 @@ pub(super) fn log_effective_changes(
             source: StatusSource::Event,
             reason,
             actor: actor.id(),
+            event: Some(event),
             at,
         };
         services::log_status_change(db, &change)?;

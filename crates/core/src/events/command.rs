@@ -68,12 +68,28 @@ impl EventKind {
 
 /// Services (and the groups that expand to their services) with the status each has in an
 /// event. An explicit service wins over its group's status.
+///
+/// The old service's `service_ids` (without statuses) are services at the status its
+/// severity implies ([`status_for`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AffectedInput {
     /// `[(service, status)]`.
     pub services: Vec<(Uuid, ServiceStatus)>,
     /// `[(group, status)]`: the group's live services at this moment.
     pub groups: Vec<(Uuid, ServiceStatus)>,
+}
+
+/// The status a service named without one gets in an event of `kind` (the old service's
+/// back-fill: minor → degraded, major → partial outage, critical → major outage, maintenance →
+/// maintenance).
+#[must_use]
+pub fn status_for(kind: EventKind) -> ServiceStatus {
+    match kind {
+        EventKind::Incident { severity: Severity::Minor } => ServiceStatus::Degraded,
+        EventKind::Incident { severity: Severity::Major } => ServiceStatus::PartialOutage,
+        EventKind::Incident { severity: Severity::Critical } => ServiceStatus::MajorOutage,
+        EventKind::Maintenance { .. } => ServiceStatus::Maintenance,
+    }
 }
 
 impl AffectedInput {
@@ -84,11 +100,20 @@ impl AffectedInput {
     }
 }
 
+/// Which template: by slug, or by id (as the old service's `template_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateRef {
+    /// `template_slug`.
+    Slug(String),
+    /// `template_id`.
+    Id(Uuid),
+}
+
 /// A template to render the title and description from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateUse {
-    /// The template's slug.
-    pub slug: String,
+    /// The template.
+    pub reference: TemplateRef,
     /// Values of the caller-supplied placeholders.
     pub variables: BTreeMap<String, String>,
 }
@@ -110,6 +135,9 @@ pub struct NewEvent {
     pub notify_subscribers: bool,
     /// A past start (backdating); `None`: now.
     pub started_at: Option<OffsetDateTime>,
+    /// When it closed, for an event declared resolved or completed (backfilling); `None`: its
+    /// start.
+    pub resolved_at: Option<OffsetDateTime>,
     /// What it affects.
     pub affected: AffectedInput,
     /// A template for title and description (explicit ones win).
@@ -129,8 +157,11 @@ pub struct EventUpdateCommand {
     pub at: Option<OffsetDateTime>,
     /// New statuses of services already affected.
     pub service_updates: Vec<(Uuid, ServiceStatus)>,
-    /// Services and groups to add.
+    /// Services and groups to add; a service already affected keeps its status (change it with
+    /// `service_updates`).
     pub add: AffectedInput,
-    /// Services to remove.
+    /// Services to remove (one the event does not affect is ignored, as the old service did).
     pub remove_service_ids: Vec<Uuid>,
+    /// Why the affected set changes (recorded with each change).
+    pub reason: Option<String>,
 }

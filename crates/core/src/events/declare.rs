@@ -6,17 +6,17 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::changes::{
-    Changes, SetChange, Transition, log_effective_changes, log_reason, record_set_changes, resolve_affected,
+    Changes, Transition, add_services, log_effective_changes, log_reason, record_set_changes, resolve_affected,
 };
-use super::command::{EventKind, NewEvent, TemplateUse};
+use super::command::{EventKind, NewEvent, TemplateRef, TemplateUse};
 use super::find;
 use crate::actor::Actor;
 use crate::audit::Entry;
 use crate::db::Db;
-use crate::domain::{ChangeKind, EventStatus, EventType, EventWithTimeline, Severity, Title, template};
+use crate::domain::{EventStatus, EventType, EventWithTimeline, Severity, Title, template};
 use crate::error::{Error, FieldError};
 use crate::repo::events::{self, NewEventRow, NewUpdateRow};
-use crate::repo::{services, templates};
+use crate::repo::{groups, services, templates};
 
 /// A declared event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,9 +47,12 @@ pub fn declare(db: &dyn Db, actor: &Actor, now: OffsetDateTime, command: NewEven
     let event_type = command.kind.event_type();
     EventStatus::parse(command.status.as_str(), event_type).map_err(|m| Error::invalid("status", m))?;
     let started = command.started_at.unwrap_or(now);
+    if command.resolved_at.is_some() && !command.status.is_terminal() {
+        return Err(Error::invalid("resolved_at", "applies to an event declared resolved or completed"));
+    }
     let affected = resolve_affected(db, &command.affected, ("affected_services", "affected_groups"))?;
     let ids: Vec<Uuid> = affected.keys().copied().collect();
-    let (title, description) = title_and_description(db, &command, &ids, started)?;
+    let (title, description, template_id) = title_and_description(db, &command, &ids, started)?;
     let (severity, window, auto_transition) = match command.kind {
         EventKind::Incident { severity } => (Some(severity), None, true),
         EventKind::Maintenance { window, auto_transition } => {
@@ -66,6 +69,7 @@ pub fn declare(db: &dyn Db, actor: &Actor, now: OffsetDateTime, command: NewEven
         window,
         auto_transition,
         created_by: actor.id(),
+        template_id,
     };
     let first_message = command
         .message
@@ -78,6 +82,9 @@ pub fn declare(db: &dyn Db, actor: &Actor, now: OffsetDateTime, command: NewEven
     if command.status != EventStatus::Scheduled {
         events::set_event_status(db, id, command.status, started, now)?;
     }
+    if let Some(resolved) = command.resolved_at.filter(|_| command.status.is_terminal()) {
+        events::set_resolved_at(db, id, resolved)?;
+    }
     let update = NewUpdateRow {
         event: id,
         status: command.status,
@@ -87,14 +94,10 @@ pub fn declare(db: &dyn Db, actor: &Actor, now: OffsetDateTime, command: NewEven
         at: started,
     };
     let update_id = events::insert_update(db, &update)?;
-    let mut set = Vec::new();
-    for (service, status) in &affected {
-        events::upsert_affected(db, id, *service, *status)?;
-        set.push(SetChange { service: *service, kind: ChangeKind::Added, from: None, to: Some(*status) });
-    }
-    record_set_changes(db, id, update_id, &set, now)?;
+    let set = add_services(db, id, affected.iter())?;
+    record_set_changes(db, (id, update_id), &set, &command.affected.groups, (actor, "", now))?;
     let reason = log_reason(event_type, &title, command.status);
-    let effective = log_effective_changes(db, &before, &reason, actor, now)?;
+    let effective = log_effective_changes(db, id, &before, &reason, actor, now)?;
     let changes = Changes {
         event_id: id,
         event_type,
@@ -109,17 +112,18 @@ pub fn declare(db: &dyn Db, actor: &Actor, now: OffsetDateTime, command: NewEven
     Ok(Declared { event: find(db, id)?, changes })
 }
 
-/// The title and description: the explicit ones, else rendered from the template.
+/// The title and description: the explicit ones, else rendered from the template; and the
+/// template's id.
 fn title_and_description(
     db: &dyn Db,
     command: &NewEvent,
     affected: &[Uuid],
     started: OffsetDateTime,
-) -> Result<(String, String), Error> {
+) -> Result<(String, String, Option<Uuid>), Error> {
     let explicit_title = command.title.as_ref().map(Title::as_str).map(str::to_owned);
     let Some(template) = &command.template else {
         let title = explicit_title.ok_or_else(|| Error::invalid("title", "is required"))?;
-        return Ok((title, command.description.clone().unwrap_or_default()));
+        return Ok((title, command.description.clone().unwrap_or_default(), None));
     };
     let (severity, window) = match command.kind {
         EventKind::Incident { severity } => (Some(severity), None),
@@ -128,26 +132,35 @@ fn title_and_description(
     let format = |t: Option<OffsetDateTime>| t.map(crate::time::format_rfc3339).unwrap_or_default();
     let derived = BTreeMap::from([
         ("service_names".to_owned(), services::service_names(db, affected)?.join(", ")),
+        (
+            "group_names".to_owned(),
+            groups::group_names(db, &command.affected.groups.iter().map(|(g, _)| *g).collect::<Vec<_>>())?.join(", "),
+        ),
+        ("resolved_at".to_owned(), format(command.resolved_at.filter(|_| command.status.is_terminal()))),
         ("status".to_owned(), command.status.as_str().to_owned()),
         ("severity".to_owned(), severity.map(Severity::as_str).unwrap_or_default().to_owned()),
         ("started_at".to_owned(), crate::time::format_rfc3339(started)),
         ("scheduled_start_at".to_owned(), format(window.map(|w| w.start()))),
         ("scheduled_end_at".to_owned(), format(window.map(|w| w.end()))),
     ]);
-    let (rendered_title, rendered_body) = render_template(db, template, command.kind.event_type(), derived)?;
-    Ok((explicit_title.unwrap_or(rendered_title), command.description.clone().unwrap_or(rendered_body)))
+    let (rendered_title, rendered_body, id) = render_template(db, template, command.kind.event_type(), derived)?;
+    Ok((explicit_title.unwrap_or(rendered_title), command.description.clone().unwrap_or(rendered_body), Some(id)))
 }
 
 /// Renders `template` for an event of `event_type` with its variables and the values derived
-/// from the event.
+/// from the event; answers the title, the body and the template's id.
 fn render_template(
     db: &dyn Db,
     template: &TemplateUse,
     event_type: EventType,
     mut values: BTreeMap<String, String>,
-) -> Result<(String, String), Error> {
-    let found = templates::find_template(db, &template.slug)?
-        .ok_or_else(|| Error::invalid("template_slug", format!("no template has the slug {:?}", template.slug)))?;
+) -> Result<(String, String, Uuid), Error> {
+    let found = match &template.reference {
+        TemplateRef::Slug(slug) => templates::find_template(db, slug)?
+            .ok_or_else(|| Error::invalid("template_slug", format!("no template has the slug {slug:?}")))?,
+        TemplateRef::Id(id) => templates::find_template_by_id(db, *id)?
+            .ok_or_else(|| Error::invalid("template_id", format!("no template has id {id}")))?,
+    };
     if found.event_type != event_type {
         return Err(Error::invalid("type", format!("the template makes {} events", found.event_type.as_str())));
     }
@@ -164,5 +177,5 @@ fn render_template(
         return Err(Error::Invalid(errors));
     }
     let title = Title::parse(&title).map_err(|m| Error::invalid("title", format!("the rendered title {m}")))?;
-    Ok((title.as_str().to_owned(), body.trim().to_owned()))
+    Ok((title.as_str().to_owned(), body.trim().to_owned(), found.id))
 }

@@ -19,7 +19,9 @@ mod remove;
 mod update;
 
 pub use changes::{Changes, EffectiveChange, SetChange, Transition};
-pub use command::{AffectedInput, EventKind, EventUpdateCommand, MaintenanceWindow, NewEvent, TemplateUse};
+pub use command::{
+    AffectedInput, EventKind, EventUpdateCommand, MaintenanceWindow, NewEvent, TemplateRef, TemplateUse, status_for,
+};
 pub use declare::{Declared, declare};
 pub use remove::{Removed, remove};
 pub use update::{Updated, apply_update};

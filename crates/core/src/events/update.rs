@@ -5,7 +5,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::changes::{
-    Changes, SetChange, Transition, log_effective_changes, log_reason, record_set_changes, resolve_affected,
+    Affected, Changes, SetChange, Transition, add_services, log_effective_changes, log_reason, record_set_changes,
+    resolve_affected,
 };
 use super::command::EventUpdateCommand;
 use super::{find, locked};
@@ -35,13 +36,16 @@ impl Updated {
 }
 
 /// Applies `command` to event `id` as `actor` at `now`, under the event's row lock (so a
-/// concurrent update cannot close it between the check and the write). Call it inside a
-/// transaction.
+/// concurrent update cannot close it between the check and the write). Services added that the
+/// event already affects keep their status (`service_updates` change it); removing one it does
+/// not affect changes nothing. Closing the event sets the stored status of each of its
+/// services that no other active event affects back to `operational`, as the old service did.
+/// Call it inside a transaction.
 ///
 /// # Errors
 /// 404 for an unknown event; 409 `event_closed` once it is resolved or completed; 400 for a
-/// status of the other type, services that are not affected (`service_updates`,
-/// `remove_service_ids`), unknown services or groups to add.
+/// status of the other type, `service_updates` of services that are not affected, unknown
+/// services or groups to add.
 pub fn apply_update(
     db: &dyn Db,
     actor: &Actor,
@@ -83,36 +87,22 @@ pub fn apply_update(
     } else {
         events::set_event_status(db, id, status, at, now)?;
     }
-    let mut set = Vec::new();
-    for (service, service_status) in
-        added.iter().map(|(s, st)| (*s, *st)).chain(command.service_updates.iter().copied())
-    {
-        match events::upsert_affected(db, id, service, service_status)? {
-            None => set.push(SetChange { service, kind: ChangeKind::Added, from: None, to: Some(service_status) }),
-            Some(old) if old != service_status => set.push(SetChange {
-                service,
-                kind: ChangeKind::StatusChanged,
-                from: Some(old),
-                to: Some(service_status),
-            }),
-            Some(_) => {}
-        }
+    let set = change_set(db, id, &command, &added, &affected_now)?;
+    let reason = command.reason.as_deref().unwrap_or_default();
+    record_set_changes(db, (id, update_id), &set, &command.add.groups, (actor, reason, now))?;
+    let transition = Transition { before: Some(current.status), after: status };
+    if transition.closed() {
+        events::reset_services_of_closed_event(db, id, now)?;
     }
-    for service in &command.remove_service_ids {
-        if let Some(old) = events::remove_affected(db, id, *service)? {
-            set.push(SetChange { service: *service, kind: ChangeKind::Removed, from: Some(old), to: None });
-        }
-    }
-    record_set_changes(db, id, update_id, &set, now)?;
-    let reason = log_reason(current.event_type, &current.title, status);
-    let effective = log_effective_changes(db, &before, &reason, actor, now)?;
+    let log = log_reason(current.event_type, &current.title, status);
+    let effective = log_effective_changes(db, id, &before, &log, actor, now)?;
     let changes = Changes {
         event_id: id,
         event_type: current.event_type,
         update_id,
         at: now,
         actor: actor.clone(),
-        status: Transition { before: Some(current.status), after: status },
+        status: transition,
         affected: set,
         effective,
         notify_subscribers: command.notify_subscribers,
@@ -120,18 +110,49 @@ pub fn apply_update(
     Ok(Updated { event: find(db, id)?, changes })
 }
 
-/// `service_updates` and `remove_service_ids` may only name services the event affects.
+/// Applies the affected-set part of `command`; answers what changed.
+fn change_set(
+    db: &dyn Db,
+    id: Uuid,
+    command: &EventUpdateCommand,
+    added: &Affected,
+    affected_now: &[Uuid],
+) -> Result<Vec<SetChange>, Error> {
+    let mut set = add_services(db, id, added.iter().filter(|(s, _)| !affected_now.contains(s)))?;
+    for (service, status) in &command.service_updates {
+        if let Some(old) = events::upsert_affected(db, id, *service, *status)?.filter(|old| old != status) {
+            let restated = SetChange {
+                service: *service,
+                group: None,
+                kind: ChangeKind::StatusChanged,
+                from: Some(old),
+                to: Some(*status),
+            };
+            set.push(restated);
+        }
+    }
+    for service in &command.remove_service_ids {
+        if let Some(old) = events::remove_affected(db, id, *service)? {
+            set.push(SetChange {
+                service: *service,
+                group: None,
+                kind: ChangeKind::Removed,
+                from: Some(old),
+                to: None,
+            });
+        }
+    }
+    Ok(set)
+}
+
+/// `service_updates` may only name services the event affects.
 fn check_affected(command: &EventUpdateCommand, affected: &[Uuid]) -> Result<(), Error> {
-    let mut errors = Vec::new();
-    for (i, (service, _)) in command.service_updates.iter().enumerate() {
-        if !affected.contains(service) {
-            errors.push(FieldError::new(format!("service_updates[{i}].service_id"), "is not affected by this event"));
-        }
-    }
-    for (i, service) in command.remove_service_ids.iter().enumerate() {
-        if !affected.contains(service) {
-            errors.push(FieldError::new(format!("remove_service_ids[{i}]"), "is not affected by this event"));
-        }
-    }
+    let errors: Vec<FieldError> = command
+        .service_updates
+        .iter()
+        .enumerate()
+        .filter(|(_, (service, _))| !affected.contains(service))
+        .map(|(i, _)| FieldError::new(format!("service_updates[{i}].service_id"), "is not affected by this event"))
+        .collect();
     if errors.is_empty() { Ok(()) } else { Err(Error::Invalid(errors)) }
 }

@@ -1,5 +1,14 @@
 //! Request bodies read field by field, so that every missing or mistyped field is reported at
 //! once (serde stops at the first), as SPEC §2 asks.
+//!
+//! No write is silently ignored: every field a handler reads is remembered, and [`Body::finish`]
+//! refuses any other field by name, so a client never believes a change happened that did not
+//! (`is_active` sent where it is not applied, a typo). Fields of the resource's own shape that
+//! cannot be written (`id`, `created_at`, ...) are declared with [`Body::read_only`] and ignored,
+//! so a client may send back an object it read.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
@@ -10,6 +19,8 @@ use super::{ApiError, FieldError, Request};
 pub struct Body {
     map: Map<String, Value>,
     errors: Vec<FieldError>,
+    /// The fields the handler looked at (or declared read-only).
+    known: RefCell<BTreeSet<String>>,
 }
 
 impl Body {
@@ -19,7 +30,7 @@ impl Body {
     /// 400 `malformed_json` when it is not JSON or not an object.
     pub fn parse(request: &Request) -> Result<Self, ApiError> {
         match request.json::<Value>()? {
-            Value::Object(map) => Ok(Self { map, errors: Vec::new() }),
+            Value::Object(map) => Ok(Self { map, errors: Vec::new(), known: RefCell::default() }),
             _ => Err(ApiError::BadRequest {
                 code: "malformed_json",
                 message: "the request body must be a JSON object".into(),
@@ -32,9 +43,21 @@ impl Body {
         self.errors.push(FieldError::new(field, message));
     }
 
+    /// Ignores `fields`: read-only fields of the resource's shape, which a client may send back
+    /// unchanged.
+    pub fn read_only(&mut self, fields: &[&str]) {
+        self.known.borrow_mut().extend(fields.iter().map(|f| (*f).to_owned()));
+    }
+
+    /// The raw value of `field`, remembering that it was read.
+    fn get(&self, field: &str) -> Option<&Value> {
+        self.known.borrow_mut().insert(field.to_owned());
+        self.map.get(field)
+    }
+
     /// A string field that may be absent (`None`) but not of another type.
     pub fn optional_str(&mut self, field: &str) -> Option<String> {
-        match self.map.get(field) {
+        match self.get(field) {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
             Some(_) => {
@@ -52,7 +75,7 @@ impl Body {
     /// A string field required in this case (`message` says why: `is required for
     /// maintenance`); absent and `null` are both missing.
     pub fn required_str_because(&mut self, field: &str, message: &str) -> Option<String> {
-        if self.map.get(field).is_none_or(Value::is_null) {
+        if self.get(field).is_none_or(Value::is_null) {
             self.error(field, message);
             return None;
         }
@@ -61,7 +84,7 @@ impl Body {
 
     /// A boolean field that may be absent.
     pub fn optional_bool(&mut self, field: &str) -> Option<bool> {
-        match self.map.get(field) {
+        match self.get(field) {
             None | Some(Value::Null) => None,
             Some(Value::Bool(b)) => Some(*b),
             Some(_) => {
@@ -73,7 +96,7 @@ impl Body {
 
     /// An array-of-strings field that may be absent.
     pub fn optional_str_list(&mut self, field: &str) -> Option<Vec<String>> {
-        match self.map.get(field) {
+        match self.get(field) {
             None | Some(Value::Null) => None,
             Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
                 Some(items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
@@ -87,7 +110,7 @@ impl Body {
 
     /// An array field that may be absent (its items checked by the caller).
     pub fn optional_array(&mut self, field: &str) -> Option<Vec<Value>> {
-        match self.map.get(field) {
+        match self.get(field) {
             None | Some(Value::Null) => None,
             Some(Value::Array(items)) => Some(items.clone()),
             Some(_) => {
@@ -99,7 +122,7 @@ impl Body {
 
     /// A 32-bit integer field that may be absent.
     pub fn optional_i32(&mut self, field: &str) -> Option<i32> {
-        match self.map.get(field) {
+        match self.get(field) {
             None | Some(Value::Null) => None,
             Some(Value::Number(n)) if n.as_i64().and_then(|n| i32::try_from(n).ok()).is_some() => {
                 n.as_i64().and_then(|n| i32::try_from(n).ok())
@@ -120,7 +143,7 @@ impl Body {
 
     /// An object of string values that may be absent.
     pub fn optional_string_map(&mut self, field: &str) -> Option<Map<String, Value>> {
-        match self.map.get(field) {
+        match self.get(field) {
             None | Some(Value::Null) => None,
             Some(Value::Object(map)) if map.values().all(Value::is_string) => Some(map.clone()),
             Some(_) => {
@@ -132,6 +155,7 @@ impl Body {
 
     /// The whole body as an object of string values (for endpoints whose body is such a map).
     pub fn as_string_map(&mut self) -> Option<Map<String, Value>> {
+        self.known.borrow_mut().extend(self.map.keys().cloned());
         if self.map.values().all(Value::is_string) {
             Some(self.map.clone())
         } else {
@@ -143,13 +167,19 @@ impl Body {
     /// Whether the field is present (even as `null`).
     #[must_use]
     pub fn has(&self, field: &str) -> bool {
-        self.map.contains_key(field)
+        self.get(field).is_some()
+    }
+
+    /// Whether the field holds a JSON object (records nothing either way).
+    #[must_use]
+    pub fn is_object(&self, field: &str) -> bool {
+        self.get(field).is_some_and(Value::is_object)
     }
 
     /// Whether the field is present with a value other than `null`.
     #[must_use]
     pub fn has_value(&self, field: &str) -> bool {
-        self.map.get(field).is_some_and(|v| !v.is_null())
+        self.get(field).is_some_and(|v| !v.is_null())
     }
 
     /// Keeps `Ok` values and records `Err` messages against `field`.
@@ -157,11 +187,17 @@ impl Body {
         result.map_err(|message| self.error(field, message)).ok()
     }
 
-    /// `Ok` when no field error was recorded; else 400 `validation_failed` listing them all.
+    /// `Ok` when no field error was recorded and every field was read (or declared
+    /// read-only); else 400 `validation_failed` listing every problem, unknown fields last.
     ///
     /// # Errors
     /// The 400.
-    pub fn finish(self) -> Result<(), ApiError> {
+    pub fn finish(mut self) -> Result<(), ApiError> {
+        let known = self.known.take();
+        let unknown: Vec<String> = self.map.keys().filter(|k| !known.contains(*k)).cloned().collect();
+        for field in unknown {
+            self.errors.push(FieldError::new(field, "is not a field of this request"));
+        }
         if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.errors)) }
     }
 }
@@ -202,6 +238,15 @@ mod tests {
                 ("scopes", "must be an array of strings")
             ]
         );
+    }
+
+    #[test]
+    fn fields_nobody_reads_are_refused_and_read_only_ones_ignored() {
+        let mut b = body(r#"{"name": "x", "id": "1", "is_actve": false}"#).expect("object");
+        b.read_only(&["id", "created_at"]);
+        assert_eq!(b.optional_str("name").as_deref(), Some("x"));
+        let Err(ApiError::Validation(errors)) = b.finish() else { panic!("expected 400") };
+        assert_eq!(errors, [FieldError::new("is_actve", "is not a field of this request")]);
     }
 
     #[test]

@@ -33,6 +33,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "0002_identity", sql: include_str!("../../../../migrations/0002_identity.sql") },
     Migration { version: 3, name: "0003_catalog", sql: include_str!("../../../../migrations/0003_catalog.sql") },
     Migration { version: 4, name: "0004_events", sql: include_str!("../../../../migrations/0004_events.sql") },
+    Migration {
+        version: 5,
+        name: "0005_compatibility",
+        sql: include_str!("../../../../migrations/0005_compatibility.sql"),
+    },
 ];
 
 /// The development seed (SPEC §3 accounts and a demo catalog), applied when `dev_seed=true`.

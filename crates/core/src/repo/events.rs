@@ -23,7 +23,14 @@ macro_rules! event_json {
             'affected_services', coalesce((
                 select jsonb_agg(jsonb_build_object('service_id', s.id, 'name', s.name, 'slug', s.slug, 'status', es.status)
                                  order by s.display_order, s.name)
-                from event_services es join services s on s.id = es.service_id where es.event_id = e.id), '[]'::jsonb))"
+                from event_services es join services s on s.id = es.service_id where es.event_id = e.id), '[]'::jsonb),
+            'service_ids', coalesce((
+                select jsonb_agg(s.id order by s.display_order, s.name)
+                from event_services es join services s on s.id = es.service_id where es.event_id = e.id), '[]'::jsonb),
+            'group_ids', coalesce((
+                select jsonb_agg(g.id order by g.display_order, g.name)
+                from event_groups eg join groups g on g.id = eg.group_id where eg.event_id = e.id), '[]'::jsonb),
+            'template_id', e.template_id)"
     };
 }
 
@@ -48,6 +55,8 @@ pub struct NewEventRow<'a> {
     pub auto_transition: bool,
     /// Author.
     pub created_by: Option<Uuid>,
+    /// The template it was made from.
+    pub template_id: Option<Uuid>,
 }
 
 /// Stores an event created at `at`; answers its id.
@@ -58,9 +67,9 @@ pub fn insert_event(db: &dyn Db, event: &NewEventRow<'_>, at: OffsetDateTime) ->
     db.query_as(
         "with e as (insert into events (type, status, severity, title, description, notify_subscribers,
                                          scheduled_start_at, scheduled_end_at, auto_transition, created_by,
-                                         created_at, updated_at)
+                                         created_at, updated_at, template_id)
                     values ($1, $2, $3, $4, $5, $6, $7::text::timestamptz, $8::text::timestamptz, $9, $10,
-                            $11::text::timestamptz, $11::text::timestamptz)
+                            $11::text::timestamptz, $11::text::timestamptz, $12)
                     returning id)
          select to_jsonb(id) from e",
         &[
@@ -75,7 +84,48 @@ pub fn insert_event(db: &dyn Db, event: &NewEventRow<'_>, at: OffsetDateTime) ->
             Param::Bool(event.auto_transition),
             event.created_by.into(),
             at.into(),
+            event.template_id.into(),
         ],
+    )
+}
+
+/// Sets when an event declared closed closed (`resolved_at` of a backfilled incident).
+///
+/// # Errors
+/// Database errors.
+pub fn set_resolved_at(db: &dyn Db, id: Uuid, at: OffsetDateTime) -> Result<(), DbError> {
+    db.execute("update events set resolved_at = $2::text::timestamptz where id = $1", &[id.into(), at.into()])?;
+    Ok(())
+}
+
+/// Records that the event was declared or updated with `group` at `status`.
+///
+/// # Errors
+/// Database errors.
+pub fn upsert_event_group(db: &dyn Db, event: Uuid, group: Uuid, status: ServiceStatus) -> Result<(), DbError> {
+    db.execute(
+        "insert into event_groups (event_id, group_id, status) values ($1, $2, $3)
+         on conflict (event_id, group_id) do update set status = excluded.status",
+        &[event.into(), group.into(), status.as_str().into()],
+    )?;
+    Ok(())
+}
+
+/// Sets the stored status of each service of closed event `event` that no other active event
+/// affects back to `operational` at `now`, as the old service did on closing; answers the
+/// services changed. (The effective-status comparison of the write logs the change.)
+///
+/// # Errors
+/// Database errors.
+pub fn reset_services_of_closed_event(db: &dyn Db, event: Uuid, now: OffsetDateTime) -> Result<Vec<Uuid>, DbError> {
+    db.query_as(
+        "with reset as (
+             update services s set status = 'operational', updated_at = $2::text::timestamptz
+             where s.id in (select service_id from event_services where event_id = $1)
+               and s.status <> 'operational' and not service_has_active_events(s.id)
+             returning s.id)
+         select coalesce(jsonb_agg(id), '[]'::jsonb) from reset",
+        &[event.into(), now.into()],
     )
 }
 
@@ -183,7 +233,7 @@ pub fn insert_update(db: &dyn Db, update: &NewUpdateRow<'_>) -> Result<Uuid, DbE
 
 /// One change of an event's affected set, to record.
 #[derive(Debug, Clone, Copy)]
-pub struct NewChangeRow {
+pub struct NewChangeRow<'a> {
     /// The event.
     pub event: Uuid,
     /// The timeline entry it is part of.
@@ -196,6 +246,12 @@ pub struct NewChangeRow {
     pub from: Option<ServiceStatus>,
     /// Its status after.
     pub to: Option<ServiceStatus>,
+    /// The group it came with.
+    pub group: Option<Uuid>,
+    /// Why.
+    pub reason: &'a str,
+    /// Who.
+    pub by: Option<Uuid>,
     /// When.
     pub at: OffsetDateTime,
 }
@@ -204,10 +260,11 @@ pub struct NewChangeRow {
 ///
 /// # Errors
 /// Database errors.
-pub fn insert_change(db: &dyn Db, change: &NewChangeRow) -> Result<(), DbError> {
+pub fn insert_change(db: &dyn Db, change: &NewChangeRow<'_>) -> Result<(), DbError> {
     db.execute(
-        "insert into event_changes (event_id, update_id, kind, service_id, from_status, to_status, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7::text::timestamptz)",
+        "insert into event_changes (event_id, update_id, kind, service_id, from_status, to_status, created_at,
+                                    group_id, reason, created_by)
+         values ($1, $2, $3, $4, $5, $6, $7::text::timestamptz, $8, $9, $10)",
         &[
             change.event.into(),
             change.update.into(),
@@ -216,6 +273,9 @@ pub fn insert_change(db: &dyn Db, change: &NewChangeRow) -> Result<(), DbError> 
             change.from.map(ServiceStatus::as_str).into(),
             change.to.map(ServiceStatus::as_str).into(),
             change.at.into(),
+            change.group.into(),
+            change.reason.into(),
+            change.by.into(),
         ],
     )?;
     Ok(())
@@ -236,7 +296,8 @@ pub fn find_event(db: &dyn Db, id: Uuid) -> Result<Option<Event>, DbError> {
 pub fn list_updates(db: &dyn Db, event: Uuid) -> Result<Vec<EventUpdate>, DbError> {
     db.query_as(
         "select coalesce(jsonb_agg(jsonb_build_object(
-                    'id', u.id, 'status', u.status, 'message', u.message, 'notify_subscribers', u.notify_subscribers,
+                    'id', u.id, 'event_id', u.event_id, 'status', u.status, 'message', u.message,
+                    'notify_subscribers', u.notify_subscribers,
                     'created_by', u.created_by, 'created_at', rfc3339(u.created_at))
                   order by u.created_at desc, u.id), '[]'::jsonb)
          from event_updates u where u.event_id = $1",
@@ -251,8 +312,10 @@ pub fn list_updates(db: &dyn Db, event: Uuid) -> Result<Vec<EventUpdate>, DbErro
 pub fn list_changes(db: &dyn Db, event: Uuid) -> Result<Vec<EventChange>, DbError> {
     db.query_as(
         "select coalesce(jsonb_agg(jsonb_build_object(
-                    'id', c.id, 'update_id', c.update_id, 'kind', c.kind, 'service_id', c.service_id,
-                    'from_status', c.from_status, 'to_status', c.to_status, 'created_at', rfc3339(c.created_at))
+                    'id', c.id, 'event_id', c.event_id, 'update_id', c.update_id, 'kind', c.kind,
+                    'service_id', c.service_id, 'group_id', c.group_id, 'from_status', c.from_status,
+                    'to_status', c.to_status, 'reason', c.reason, 'created_by', c.created_by,
+                    'batch_id', c.update_id, 'action', c.kind, 'created_at', rfc3339(c.created_at))
                   order by c.id), '[]'::jsonb)
          from event_changes c where c.event_id = $1",
         &[event.into()],
@@ -262,7 +325,8 @@ pub fn list_changes(db: &dyn Db, event: Uuid) -> Result<Vec<EventChange>, DbErro
 /// How the event list filters by status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusFilter {
-    /// Not resolved or completed.
+    /// Open and affecting its services: not resolved, completed, or scheduled (the old
+    /// service's `active`).
     Open,
     /// Resolved or completed.
     Closed,
@@ -299,7 +363,7 @@ pub fn list_events(db: &dyn Db, filter: &EventFilter, window: Window) -> Result<
     let matching = "select * from events e
                     where ($1::text is null or e.type = $1::text)
                       and ($2::text is null
-                           or ($2::text = 'active' and e.status not in ('resolved', 'completed'))
+                           or ($2::text = 'active' and e.status not in ('resolved', 'completed', 'scheduled'))
                            or ($2::text = 'resolved' and e.status in ('resolved', 'completed'))
                            or e.status = $2::text)
                       and ($3::uuid is null or exists (select 1 from event_services es
@@ -314,6 +378,35 @@ pub fn list_events(db: &dyn Db, filter: &EventFilter, window: Window) -> Result<
         filter.to.into(),
     ];
     list_page(db, (matching, event_json!(), "e", "created_at desc, id"), params, window)
+}
+
+/// The events affecting `service`, open ones first, then newest first (the old service's
+/// service events).
+///
+/// # Errors
+/// Database errors.
+pub fn list_service_events(
+    db: &dyn Db,
+    service: Uuid,
+    status: Option<StatusFilter>,
+    window: Window,
+) -> Result<Listed<Event>, DbError> {
+    let status = match status {
+        Some(StatusFilter::Open) => Some("active"),
+        Some(StatusFilter::Closed) => Some("resolved"),
+        Some(StatusFilter::Is(_)) | None => None,
+    };
+    let matching = "select e.*, e.status in ('resolved', 'completed') as closed from events e
+                    where exists (select 1 from event_services es where es.event_id = e.id and es.service_id = $1)
+                      and ($2::text is null
+                           or ($2::text = 'active' and e.status not in ('resolved', 'completed', 'scheduled'))
+                           or ($2::text = 'resolved' and e.status in ('resolved', 'completed')))";
+    list_page(
+        db,
+        (matching, event_json!(), "e", "closed, created_at desc, id"),
+        vec![service.into(), status.into()],
+        window,
+    )
 }
 
 /// Deletes an event (its services, timeline and changes go with it).

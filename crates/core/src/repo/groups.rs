@@ -125,3 +125,15 @@ pub fn set_group_archived(db: &dyn Db, id: Uuid, archived: bool, at: OffsetDateT
     )?;
     Ok(())
 }
+
+/// The names of groups `ids`, by order then name.
+///
+/// # Errors
+/// Database errors.
+pub fn group_names(db: &dyn Db, ids: &[Uuid]) -> Result<Vec<String>, DbError> {
+    db.query_as(
+        "select coalesce(jsonb_agg(name order by display_order, name), '[]'::jsonb)
+         from groups where id = any($1::text[]::uuid[])",
+        &[ids.into()],
+    )
+}

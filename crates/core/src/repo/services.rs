@@ -22,6 +22,9 @@ macro_rules! service_json {
             'group_ids', coalesce((select jsonb_agg(sg.group_id order by g.display_order, g.name)
                                    from service_groups sg join groups g on g.id = sg.group_id
                                    where sg.service_id = s.id and g.archived_at is null), '[]'::jsonb),
+            'group_id', (select sg.group_id from service_groups sg join groups g on g.id = sg.group_id
+                         where sg.service_id = s.id and g.archived_at is null
+                         order by g.display_order, g.name limit 1),
             'order', s.display_order, 'tags', s.tags,
             'created_at', rfc3339(s.created_at), 'updated_at', rfc3339(s.updated_at),
             'archived_at', rfc3339(s.archived_at))"
@@ -171,6 +174,8 @@ pub struct StatusChange<'a> {
     pub reason: &'a str,
     /// Who.
     pub actor: Option<Uuid>,
+    /// The event that changed it.
+    pub event: Option<Uuid>,
     /// When.
     pub at: OffsetDateTime,
 }
@@ -181,8 +186,8 @@ pub struct StatusChange<'a> {
 /// Database errors.
 pub fn log_status_change(db: &dyn Db, change: &StatusChange<'_>) -> Result<(), DbError> {
     db.execute(
-        "insert into service_status_log (service_id, from_status, to_status, source, reason, actor_id, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7::text::timestamptz)",
+        "insert into service_status_log (service_id, from_status, to_status, source, reason, actor_id, created_at, event_id)
+         values ($1, $2, $3, $4, $5, $6, $7::text::timestamptz, $8)",
         &[
             change.service.into(),
             change.from.map(ServiceStatus::as_str).into(),
@@ -191,6 +196,7 @@ pub fn log_status_change(db: &dyn Db, change: &StatusChange<'_>) -> Result<(), D
             change.reason.into(),
             change.actor.into(),
             change.at.into(),
+            change.event.into(),
         ],
     )?;
     Ok(())
@@ -202,8 +208,10 @@ pub fn log_status_change(db: &dyn Db, change: &StatusChange<'_>) -> Result<(), D
 /// Database errors.
 pub fn list_status_log(db: &dyn Db, service: Uuid, window: Window) -> Result<Listed<StatusLogEntry>, DbError> {
     let shape = "jsonb_build_object(
-                     'id', l.id, 'from_status', l.from_status, 'to_status', l.to_status, 'source', l.source,
-                     'reason', l.reason, 'actor_id', l.actor_id, 'created_at', rfc3339(l.created_at))";
+                     'id', l.id, 'service_id', l.service_id, 'from_status', l.from_status, 'to_status', l.to_status,
+                     'source', l.source, 'event_id', l.event_id, 'reason', l.reason, 'actor_id', l.actor_id,
+                     'created_at', rfc3339(l.created_at), 'old_status', l.from_status, 'new_status', l.to_status,
+                     'source_type', l.source, 'created_by', l.actor_id)";
     let matching = "select * from service_status_log l where service_id = $1";
     list_page(db, (matching, shape, "l", "created_at desc, id desc"), vec![service.into()], window)
 }

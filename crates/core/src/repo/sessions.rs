@@ -51,7 +51,10 @@ pub enum Rotation {
         family_id: Uuid,
     },
     /// Expired or revoked.
-    Dead,
+    Dead {
+        /// The account (a deactivated one answers differently).
+        user_id: Uuid,
+    },
     /// Never issued.
     Unknown,
 }
@@ -81,7 +84,8 @@ pub fn rotate(db: &dyn Db, old_hash: &str, new_hash: &str, now: OffsetDateTime) 
                  (select jsonb_build_object('outcome', 'rotated', 'user_id', user_id, 'family_id', family_id) from fresh)
              when exists (select 1 from old where rotated_at is not null and revoked_at is null) then
                  (select jsonb_build_object('outcome', 'reused', 'user_id', user_id, 'family_id', family_id) from old)
-             when exists (select 1 from old) then jsonb_build_object('outcome', 'dead')
+             when exists (select 1 from old) then
+                 (select jsonb_build_object('outcome', 'dead', 'user_id', user_id) from old)
              else jsonb_build_object('outcome', 'unknown') end",
         &[old_hash.into(), new_hash.into(), refresh_ttl(), now.into()],
     )

@@ -18,12 +18,12 @@ macro_rules! template_json {
     };
 }
 
-/// Lists templates by slug.
+/// Lists templates, newest first.
 ///
 /// # Errors
 /// Database errors.
 pub fn list_templates(db: &dyn Db, window: Window) -> Result<Listed<Template>, DbError> {
-    list_page(db, ("select * from templates t", template_json!(), "t", "slug"), Vec::new(), window)
+    list_page(db, ("select * from templates t", template_json!(), "t", "created_at desc, id"), Vec::new(), window)
 }
 
 /// A template by slug.
@@ -45,6 +45,14 @@ pub struct TemplateFields {
     pub title_template: Option<String>,
     /// Body text.
     pub body_template: Option<String>,
+}
+
+/// A template by id.
+///
+/// # Errors
+/// Database errors.
+pub fn find_template_by_id(db: &dyn Db, id: Uuid) -> Result<Option<Template>, DbError> {
+    db.query_as(concat!("select (select ", template_json!(), " from templates t where t.id = $1)"), &[id.into()])
 }
 
 /// Stores a template created at `at`.

@@ -16,8 +16,9 @@ pub const EMAIL_KEY: &str = "users_email_key";
 macro_rules! user_json {
     () => {
         "jsonb_build_object(
-            'id', u.id, 'email', u.email, 'name', u.name, 'role', u.role, 'is_active', u.is_active,
-            'totp_enabled', u.totp_enabled, 'last_login_at', rfc3339(u.last_login_at),
+            'id', u.id, 'email', u.email, 'name', u.name, 'first_name', u.first_name, 'last_name', u.last_name,
+            'role', u.role, 'is_active', u.is_active, 'totp_enabled', u.totp_enabled,
+            'must_change_password', u.must_change_password, 'last_login_at', rfc3339(u.last_login_at),
             'created_at', rfc3339(u.created_at), 'updated_at', rfc3339(u.updated_at))"
     };
 }
@@ -42,6 +43,10 @@ pub struct NewUser<'a> {
     pub email: &'a str,
     /// Display name.
     pub name: &'a str,
+    /// Given name.
+    pub first_name: &'a str,
+    /// Family name.
+    pub last_name: &'a str,
     /// argon2id PHC string.
     pub password_hash: &'a str,
     /// Role.
@@ -55,13 +60,21 @@ pub struct NewUser<'a> {
 pub fn insert_user(db: &dyn Db, user: &NewUser<'_>, at: OffsetDateTime) -> Result<User, DbError> {
     db.query_as(
         concat!(
-            "with u as (insert into users (email, name, password_hash, role, created_at, updated_at)
-                        values ($1, $2, $3, $4, $5::text::timestamptz, $5::text::timestamptz) returning *)
+            "with u as (insert into users (email, name, first_name, last_name, password_hash, role, created_at, updated_at)
+                        values ($1, $2, $3, $4, $5, $6, $7::text::timestamptz, $7::text::timestamptz) returning *)
              select ",
             user_json!(),
             " from u"
         ),
-        &[user.email.into(), user.name.into(), user.password_hash.into(), user.role.as_str().into(), at.into()],
+        &[
+            user.email.into(),
+            user.name.into(),
+            user.first_name.into(),
+            user.last_name.into(),
+            user.password_hash.into(),
+            user.role.as_str().into(),
+            at.into(),
+        ],
     )
 }
 
@@ -102,7 +115,7 @@ pub fn find_user(db: &dyn Db, id: Uuid) -> Result<Option<User>, DbError> {
     db.query_as(concat!("select (select ", user_json!(), " from users u where u.id = $1)"), &[id.into()])
 }
 
-/// Lists accounts by e-mail, optionally by role and active flag.
+/// Lists accounts newest first, optionally by role and active flag.
 ///
 /// # Errors
 /// Database errors.
@@ -114,14 +127,24 @@ pub fn list_users(
 ) -> Result<Listed<User>, DbError> {
     let matching = "select * from users u
                     where ($1::text is null or role = $1::text) and ($2::bool is null or is_active = $2::bool)";
-    list_page(db, (matching, user_json!(), "u", "email"), vec![role.map(Role::as_str).into(), active.into()], window)
+    list_page(
+        db,
+        (matching, user_json!(), "u", "created_at desc, id"),
+        vec![role.map(Role::as_str).into(), active.into()],
+        window,
+    )
 }
 
-/// Changes of an account's profile (`None`: unchanged).
+/// Changes of an account's profile (`None`: unchanged). A new first or last name without a
+/// new display name makes the display name `first last`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct UserChanges<'a> {
     /// Display name.
     pub name: Option<&'a str>,
+    /// Given name.
+    pub first_name: Option<&'a str>,
+    /// Family name.
+    pub last_name: Option<&'a str>,
     /// Lower-case e-mail.
     pub email: Option<&'a str>,
     /// Role.
@@ -140,8 +163,11 @@ pub fn update_user(
 ) -> Result<Option<User>, DbError> {
     db.query_as(
         concat!(
-            "with u as (update users set name = coalesce($2, name), email = coalesce($3, email),
-                                         role = coalesce($4, role), updated_at = $5::text::timestamptz
+            "with u as (update users set
+                            name = coalesce($2, case when $6::text is null and $7::text is null then name
+                                                     else trim(coalesce($6, first_name) || ' ' || coalesce($7, last_name)) end),
+                            first_name = coalesce($6, first_name), last_name = coalesce($7, last_name),
+                            email = coalesce($3, email), role = coalesce($4, role), updated_at = $5::text::timestamptz
                         where id = $1 returning *)
              select (select ",
             user_json!(),
@@ -153,6 +179,8 @@ pub fn update_user(
             changes.email.map(str::to_owned).into(),
             changes.role.map(Role::as_str).into(),
             at.into(),
+            changes.first_name.map(str::to_owned).into(),
+            changes.last_name.map(str::to_owned).into(),
         ],
     )
 }
@@ -175,14 +203,30 @@ pub fn set_active(db: &dyn Db, id: Uuid, active: bool, at: OffsetDateTime) -> Re
     )
 }
 
+/// Who chose a new password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChosenBy {
+    /// The account's owner (clears `must_change_password`).
+    Owner,
+    /// An admin (sets it).
+    Admin,
+}
+
 /// Replaces the password hash.
 ///
 /// # Errors
 /// Database errors.
-pub fn set_password(db: &dyn Db, id: Uuid, password_hash: &str, at: OffsetDateTime) -> Result<(), DbError> {
+pub fn set_password(
+    db: &dyn Db,
+    id: Uuid,
+    password_hash: &str,
+    by: ChosenBy,
+    at: OffsetDateTime,
+) -> Result<(), DbError> {
     db.execute(
-        "update users set password_hash = $2, updated_at = $3::text::timestamptz where id = $1",
-        &[id.into(), password_hash.into(), at.into()],
+        "update users set password_hash = $2, must_change_password = $4, updated_at = $3::text::timestamptz
+         where id = $1",
+        &[id.into(), password_hash.into(), at.into(), Param::Bool(by == ChosenBy::Admin)],
     )?;
     Ok(())
 }
