@@ -31,7 +31,7 @@ fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
     std::thread::spawn(work).join().expect("blocking database work panicked")
 }
 
-fn admin_sql(sql: String) {
+pub fn admin_sql(sql: String) {
     blocking(move || {
         let mut client = postgres_client("postgres");
         client.batch_execute(&sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
@@ -168,13 +168,26 @@ impl TestApp {
 
     /// Any manifest (the probe's, say) on `db`.
     pub async fn spawn_manifest(manifest: &Path, db: TestDb, variables: &[(&str, &str)]) -> Self {
+        Self::spawn_configured(manifest, db, variables, None).await
+    }
+
+    /// Any manifest on `db` with a runtime configuration (TOML text, as `spin up
+    /// --runtime-config-file` reads it).
+    pub async fn spawn_configured(
+        manifest: &Path,
+        db: TestDb,
+        variables: &[(&str, &str)],
+        runtime_config: Option<&str>,
+    ) -> Self {
         let mut values: HashMap<String, String> = HashMap::from([
             ("db_url".to_owned(), db.url()),
             ("jwt_secret".to_owned(), "test-secret-not-for-production-0123456789".to_owned()),
         ]);
         values.extend(variables.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let logs = Arc::new(Mutex::new(Vec::new()));
-        let app = App::load(manifest, &values, LogSink::Capture(logs.clone())).expect("loading the app");
+        let runtime_config = runtime_config.map(|text| text.parse::<toml::Table>().expect("runtime config TOML"));
+        let app = App::load_with(manifest, &values, runtime_config.as_ref(), LogSink::Capture(logs.clone()))
+            .expect("loading the app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding");
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let server = tokio::spawn(statuspage_host::server::serve(app.clone(), listener));

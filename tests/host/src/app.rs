@@ -22,6 +22,7 @@ use crate::bindings::SpinImports;
 use crate::clock::Clock;
 use crate::cron_bindings::SpinCronPre;
 use crate::cron_bindings::fermyon::spin_cron::cron_types::{Error as CronError, Metadata};
+use crate::kv::KvStores;
 use crate::manifest::{AppSpec, RouteMatch, WELL_KNOWN_PREFIX};
 use crate::outbound::{FullBody, Outbound};
 use crate::pg::Pools;
@@ -64,6 +65,7 @@ pub struct App {
     logs: LogSink,
     violations: Mutex<Vec<String>>,
     clock: Clock,
+    stores: KvStores,
 }
 
 impl std::fmt::Debug for App {
@@ -121,13 +123,28 @@ fn linker() -> Result<Linker<State>> {
 type HttpResponse = hyper::Response<FullBody>;
 
 impl App {
-    /// Loads `manifest` with variable `overrides`, compiling and pre-instantiating every
-    /// component.
+    /// Loads `manifest` with variable `overrides` and no runtime configuration.
+    ///
+    /// # Errors
+    /// As [`App::load_with`].
+    pub fn load(manifest: &Path, overrides: &HashMap<String, String>, logs: LogSink) -> Result<Arc<Self>> {
+        Self::load_with(manifest, overrides, None, logs)
+    }
+
+    /// Loads `manifest` with variable `overrides` and a runtime configuration (as
+    /// `spin up --runtime-config-file`; its `[key_value_store.*]` tables), compiling and
+    /// pre-instantiating every component.
     ///
     /// # Errors
     /// Whatever would stop `spin up` at start, and components that do not link.
-    pub fn load(manifest: &Path, overrides: &HashMap<String, String>, logs: LogSink) -> Result<Arc<Self>> {
-        let spec = AppSpec::load(manifest, overrides)?;
+    pub fn load_with(
+        manifest: &Path,
+        overrides: &HashMap<String, String>,
+        runtime_config: Option<&toml::Table>,
+        logs: LogSink,
+    ) -> Result<Arc<Self>> {
+        let stores = KvStores::from_config(runtime_config)?;
+        let spec = AppSpec::load(manifest, overrides, &stores.labels())?;
         let linker = linker()?;
         let mut http = HashMap::new();
         let mut cron = HashMap::new();
@@ -138,6 +155,7 @@ impl App {
                 allowed: AllowedHosts::parse(&component.allowed_outbound_hosts)
                     .with_context(|| format!("component {id}"))?,
                 environment: component.environment.clone(),
+                key_value_stores: component.key_value_stores.iter().cloned().collect(),
             });
             let compiled = compile(&component.source)?;
             let pre = linker
@@ -166,6 +184,7 @@ impl App {
             logs,
             violations: Mutex::default(),
             clock: Clock::default(),
+            stores,
         }))
     }
 
@@ -183,7 +202,7 @@ impl App {
 
     fn new_state(self: &Arc<Self>, env: &Arc<ComponentEnv>, pools: &Arc<Pools>, logs: &MemoryOutputPipe) -> State {
         let outbound = Outbound { allowed: env.allowed.clone(), app: self.clone() };
-        State::new(env.clone(), pools.clone(), outbound, logs, &self.clock)
+        State::new(env.clone(), pools.clone(), outbound, logs, &self.clock, &self.stores)
     }
 
     /// The wall clock the components see (tests shift it; it is the system clock otherwise).

@@ -5,7 +5,7 @@
 //! pre-instantiates it, serves `wasi:http` on loopback with a fresh store per request
 //! ([`app`], [`server`]), and implements the Spin interfaces the components import:
 //! `spin:postgres/postgres@4.0.0` over tokio-postgres ([`pg`]), `fermyon:spin/variables@2.0.0`
-//! ([`state`]), outbound HTTP with `allowed_outbound_hosts` ([`outbound`], [`allowed`]), and the
+//! ([`state`]), `fermyon:spin/key-value@2.0.0` in memory or on Redis ([`kv`]), outbound HTTP with `allowed_outbound_hosts` ([`outbound`], [`allowed`]), and the
 //! `fermyon:spin-cron@2.0.0` export ([`App::run_cron`]).
 //!
 //! Its worth is fidelity: `../shared/SPIN-NOTES.md` lists what Spin does, measured; the host
@@ -15,6 +15,7 @@
 pub mod allowed;
 pub mod app;
 pub mod clock;
+pub mod kv;
 pub mod manifest;
 pub mod outbound;
 pub mod pg;
@@ -29,7 +30,10 @@ pub mod bindings {
         path: "../../wit/host",
         world: "statuspage:test-host/spin-imports",
         imports: { default: async | trappable },
-        with: { "spin:postgres/postgres.connection": crate::pg::PgConnection },
+        with: {
+            "spin:postgres/postgres.connection": crate::pg::PgConnection,
+            "fermyon:spin/key-value.store": crate::kv::OpenStore,
+        },
     });
 }
 

@@ -1,7 +1,8 @@
 //! `statuspage-host`: runs the app like `spin up` when the `spin` CLI is not installed.
 //!
 //! `statuspage-host --listen 127.0.0.1:3000 -f spin.toml` serves the app and runs its cron
-//! schedules; variables come from `SPIN_VARIABLE_<NAME>` as with Spin.
+//! schedules; variables come from `SPIN_VARIABLE_<NAME>` as with Spin, key-value stores from
+//! `--runtime-config-file` (the embedded `default` store otherwise).
 //! `statuspage-host create-database` creates the database named by `SPIN_VARIABLE_DB_URL` if it
 //! does not exist (used by `make up`). `statuspage-host check spin.toml ...` checks manifests
 //! against Spin's rules without running them (the manifest lint of `make test`).
@@ -25,6 +26,9 @@ struct Args {
     /// The application manifest.
     #[arg(short = 'f', long = "from", default_value = "spin.toml")]
     manifest: PathBuf,
+    /// A runtime configuration file, as with `spin up` (key-value stores: `[key_value_store.*]`).
+    #[arg(long = "runtime-config-file", env = "SPIN_RUNTIME_CONFIG_FILE")]
+    runtime_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -52,12 +56,13 @@ async fn main() -> Result<()> {
     match args.command {
         Some(Command::CreateDatabase { url, recreate }) => create_database(&url, recreate).await,
         Some(Command::Check { manifests }) => check(&manifests),
-        None => serve(args.listen, &args.manifest).await,
+        None => serve(args.listen, &args.manifest, args.runtime_config.as_deref()).await,
     }
 }
 
-async fn serve(listen: SocketAddr, manifest: &std::path::Path) -> Result<()> {
-    let app = App::load(manifest, &HashMap::new(), LogSink::Echo)?;
+async fn serve(listen: SocketAddr, manifest: &std::path::Path, runtime_config: Option<&std::path::Path>) -> Result<()> {
+    let runtime_config = runtime_config.map(statuspage_host::kv::read_runtime_config).transpose()?;
+    let app = App::load_with(manifest, &HashMap::new(), runtime_config.as_ref(), LogSink::Echo)?;
     warn_about_unknown_variables(manifest);
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     eprintln!("Serving http://{}", listener.local_addr()?);

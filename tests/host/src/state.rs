@@ -12,6 +12,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 use crate::allowed::AllowedHosts;
 use crate::bindings::fermyon::spin::variables;
 use crate::clock::Clock;
+use crate::kv::{KvAccess, KvStores};
 use crate::outbound::Outbound;
 use crate::pg::Pools;
 
@@ -47,6 +48,8 @@ pub struct ComponentEnv {
     pub allowed: AllowedHosts,
     /// Its `environment`, as WASI environment variables.
     pub environment: Vec<(String, String)>,
+    /// Its `key_value_stores`.
+    pub key_value_stores: std::collections::HashSet<String>,
 }
 
 /// The store data.
@@ -58,6 +61,7 @@ pub struct State {
     pub(crate) component: Arc<ComponentEnv>,
     pub(crate) pools: Arc<Pools>,
     pub(crate) violations: Violations,
+    pub(crate) kv: KvAccess,
 }
 
 impl std::fmt::Debug for State {
@@ -77,6 +81,7 @@ impl State {
         outbound: Outbound,
         logs: &MemoryOutputPipe,
         clock: &Clock,
+        stores: &KvStores,
     ) -> Self {
         let wasi = WasiCtx::builder()
             .stdout(logs.clone())
@@ -84,6 +89,7 @@ impl State {
             .envs(&component.environment)
             .wall_clock(clock.wall_clock())
             .build();
+        let kv = KvAccess::new(component.key_value_stores.clone(), stores.clone());
         Self {
             wasi,
             http: WasiHttpCtx::new(),
@@ -92,6 +98,7 @@ impl State {
             component,
             pools,
             violations: Violations::default(),
+            kv,
         }
     }
 

@@ -1,4 +1,5 @@
-//! Test-only component: drives the raw Spin interfaces (PostgreSQL, variables, outbound HTTP)
+//! Test-only component: drives the raw Spin interfaces (PostgreSQL, variables, outbound HTTP,
+//! key-value)
 //! on request, so the host's fidelity tests can check each behaviour SPIN-NOTES.md lists with a
 //! real guest. Never deployed; `tests/probe/spin.toml` is its manifest.
 #![allow(unsafe_code)] // the SDK's export macro generates the component ABI glue
@@ -89,6 +90,7 @@ async fn handle(request: Request) -> anyhow::Result<Response> {
         (Method::Post, "/probe/pg") => run_script(serde_json::from_slice(request.body())?),
         (Method::Get, p) if p.starts_with("/probe/var/") => read_variable(&p["/probe/var/".len()..]),
         (Method::Post, "/probe/http") => send(serde_json::from_slice(request.body())?).await,
+        (Method::Post, "/probe/kv") => run_kv(serde_json::from_slice(request.body())?),
         (Method::Get, "/probe/headers") => json!(
             request
                 .headers()
@@ -175,6 +177,55 @@ fn value_json(v: &DbValue) -> Value {
         DbValue::Unsupported(b) => json!({ "unsupported": b.len() }),
         other => json!({ "other": format!("{other:?}") }),
     }
+}
+
+/// Key-value operations as the tests write them, run in order on the store `label`.
+#[derive(Deserialize)]
+struct KvScript {
+    label: String,
+    ops: Vec<KvOp>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+enum KvOp {
+    Set { key: String, value: String },
+    Get { key: String },
+    Delete { key: String },
+    Exists { key: String },
+    Keys,
+}
+
+/// `{"open_error": "..."}` when the store does not open, else one result per operation:
+/// `{"ok": <value>}` or `{"error": "<the SDK's error, Debug>"}`.
+fn run_kv(script: KvScript) -> Value {
+    let store = match spin_sdk::key_value::Store::open(&script.label) {
+        Ok(store) => store,
+        Err(e) => return json!({ "open_error": format!("{e:?}") }),
+    };
+    let results: Vec<Value> = script
+        .ops
+        .into_iter()
+        .map(|op| {
+            let outcome = match op {
+                KvOp::Set { key, value } => store.set(&key, value.as_bytes()).map(|()| Value::Null),
+                KvOp::Get { key } => {
+                    store.get(&key).map(|v| v.map_or(Value::Null, |b| json!(String::from_utf8_lossy(&b))))
+                }
+                KvOp::Delete { key } => store.delete(&key).map(|()| Value::Null),
+                KvOp::Exists { key } => store.exists(&key).map(Value::Bool),
+                KvOp::Keys => store.get_keys().map(|mut keys| {
+                    keys.sort();
+                    json!(keys)
+                }),
+            };
+            match outcome {
+                Ok(value) => json!({ "ok": value }),
+                Err(e) => json!({ "error": format!("{e:?}") }),
+            }
+        })
+        .collect();
+    json!({ "results": results })
 }
 
 fn read_variable(name: &str) -> Value {

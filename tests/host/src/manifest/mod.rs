@@ -93,12 +93,14 @@ pub enum Values<'a> {
 const BUILT_IN_STORES: &[&str] = &["default"];
 
 impl AppSpec {
-    /// Loads `manifest` with variable values from the environment and `overrides`.
+    /// Loads `manifest` with variable values from the environment and `overrides`, where the
+    /// runtime configuration defines the key-value stores `stores`.
     ///
     /// # Errors
     /// Whatever would stop `spin up` at start, with Spin's reason.
-    pub fn load(manifest: &Path, overrides: &HashMap<String, String>) -> Result<Self> {
-        Self::read(manifest, Values::Resolve(overrides), BUILT_IN_STORES)
+    pub fn load(manifest: &Path, overrides: &HashMap<String, String>, stores: &[String]) -> Result<Self> {
+        let stores: Vec<&str> = stores.iter().map(String::as_str).collect();
+        Self::read(manifest, Values::Resolve(overrides), &stores)
     }
 
     /// Checks `manifest` against Spin's rules without resolving variables (nothing needs a
