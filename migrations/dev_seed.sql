@@ -28,7 +28,7 @@ join services s on s.slug = m.service_slug
 join groups g on g.slug = m.group_slug
 on conflict do nothing;
 
-insert into service_status_log (service_id, from_status, to_status, source, reason)
-select s.id, null, s.status, 'manual', 'created by the development seed'
+insert into service_status_log (service_id, from_status, to_status, source, reason, effective_status)
+select s.id, null, s.status, 'manual', 'created by the development seed', s.status
 from services s
 where not exists (select 1 from service_status_log l where l.service_id = s.id);

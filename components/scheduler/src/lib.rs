@@ -8,7 +8,6 @@ wit_bindgen::generate!({
     path: "../../wit/spin-cron",
 });
 
-use statuspage_core::app::Env;
 use statuspage_core::spin_http::SpinEnv;
 
 struct Scheduler;
@@ -25,9 +24,7 @@ impl Guest for Scheduler {
 fn run(timestamp: u64) -> Result<(), String> {
     let at = statuspage_core::time::from_unix_seconds(timestamp)?;
     let env = SpinEnv::default();
-    let dev_seed = env.config().map_err(|e| e.to_string())?.dev_seed;
-    let db = env.db().map_err(|e| e.to_string())?;
-    let report = statuspage_core::scheduler::tick(db, at, dev_seed).map_err(|e| e.to_string())?;
+    let report = statuspage_core::scheduler::tick(&env, at)?;
     let fields = serde_json::to_value(&report).unwrap_or_default();
     statuspage_core::log::event("info", "scheduler", "tick done", fields);
     Ok(())

@@ -146,6 +146,29 @@ impl Ctx<'_> {
     }
 }
 
+impl Ctx<'_> {
+    /// Brings the public snapshot up to date after a write that changed what the public sees
+    /// (call it once the write has committed, so the next read shows it). A failure is logged,
+    /// not answered: the write stands, and the scheduler's next refresh catches up.
+    pub fn publish(&self) {
+        let outcome = (|| -> Result<crate::public::publish::Published, String> {
+            let site = crate::public::site::Site::of(self.env.config().map_err(|e| e.to_string())?);
+            let db = self.env.db().map_err(|e| e.to_string())?;
+            let kv = self.env.kv().map_err(|e| e.to_string())?;
+            crate::public::publish::refresh(db, kv, &site, self.now).map_err(|e| e.to_string())
+        })();
+        let (level, message, fields) = match outcome {
+            Ok(report) => {
+                ("info", "published the public snapshot".to_owned(), serde_json::to_value(&report).unwrap_or_default())
+            }
+            Err(e) => ("error", format!("could not publish the public snapshot: {e}"), serde_json::json!({})),
+        };
+        let mut fields = fields;
+        fields["request_id"] = self.request_id.into();
+        crate::log::event(level, "public", &message, fields);
+    }
+}
+
 /// A request handler.
 pub type Handler = fn(&Ctx<'_>) -> Result<Response, ApiError>;
 
@@ -283,6 +306,9 @@ mod tests {
     impl Env for NoDb {
         fn db(&self) -> Result<&dyn Db, DbError> {
             Err(DbError::Connection("refused".into()))
+        }
+        fn kv(&self) -> Result<&dyn crate::kv::Kv, crate::kv::KvError> {
+            Err(crate::kv::KvError("no store".into()))
         }
         fn config(&self) -> Result<&Config, ConfigError> {
             Ok(&self.0)

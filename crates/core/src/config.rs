@@ -49,6 +49,13 @@ pub struct Config {
     pub require_admin_totp: bool,
     /// The client address comes from `X-Forwarded-For`.
     pub trust_proxy_headers: bool,
+    /// The public page's name (title, feeds, badges, Statuspage `page.name`).
+    pub page_title: String,
+    /// One line under the title (and the HTML `description` meta).
+    pub page_description: String,
+    /// A logo shown beside the title: `https://...`, `http://...` or a path on this host; empty
+    /// for none.
+    pub page_logo_url: String,
 }
 
 impl fmt::Debug for Config {
@@ -62,6 +69,9 @@ impl fmt::Debug for Config {
             .field("registration_enabled", &self.registration_enabled)
             .field("require_admin_totp", &self.require_admin_totp)
             .field("trust_proxy_headers", &self.trust_proxy_headers)
+            .field("page_title", &self.page_title)
+            .field("page_description", &self.page_description)
+            .field("page_logo_url", &self.page_logo_url)
             .finish()
     }
 }
@@ -75,6 +85,9 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("registration_enabled", "true"),
     ("require_admin_totp", "false"),
     ("trust_proxy_headers", "false"),
+    ("page_title", "Service Status"),
+    ("page_description", ""),
+    ("page_logo_url", ""),
 ];
 
 impl Config {
@@ -101,6 +114,9 @@ impl Config {
             registration_enabled: read("registration_enabled")?.boolean()?,
             require_admin_totp: read("require_admin_totp")?.boolean()?,
             trust_proxy_headers: read("trust_proxy_headers")?.boolean()?,
+            page_title: read("page_title")?.value,
+            page_description: read("page_description")?.value,
+            page_logo_url: read("page_logo_url")?.url_or_path()?,
         })
     }
 
@@ -131,6 +147,21 @@ impl Raw {
         }
     }
 
+    /// Empty, an `http(s)://` URL or an absolute path (nothing a browser would run, such as
+    /// `javascript:`).
+    fn url_or_path(&self) -> Result<String, ConfigError> {
+        let v = self.value.as_str();
+        let fine = v.is_empty()
+            || v.starts_with("https://")
+            || v.starts_with("http://")
+            || (v.starts_with('/') && !v.starts_with("//"));
+        if fine && !v.chars().any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>') {
+            Ok(self.value.clone())
+        } else {
+            Err(self.error("must be an https:// or http:// URL or a path starting with /"))
+        }
+    }
+
     fn error(&self, problem: &str) -> ConfigError {
         ConfigError { name: self.name, problem: problem.to_owned(), value: self.value.clone() }
     }
@@ -157,6 +188,17 @@ mod tests {
         let failed =
             Config::load(|n| if n == "jwt_secret" { Lookup::Failed("vault down".into()) } else { Lookup::NotMapped });
         assert!(failed.is_err_and(|e| e.to_string().contains("jwt_secret could not be read (vault down)")));
+    }
+
+    #[test]
+    fn the_logo_is_a_web_url_or_a_path() {
+        for fine in ["", "https://cdn.example.com/logo.svg", "http://x/l.png", "/logo.svg"] {
+            assert_eq!(Config::with(&[("page_logo_url", fine)]).expect(fine).page_logo_url, fine);
+        }
+        for bad in ["javascript:alert(1)", "//evil.example/x.png", "logo.png", "https://x/a b.png", "/\"><script>"] {
+            let error = Config::with(&[("page_logo_url", bad)]).expect_err(bad);
+            assert_eq!(error.name, "page_logo_url", "{bad}");
+        }
     }
 
     #[test]

@@ -1,12 +1,13 @@
-//! What a component's platform gives the code: the database, the configuration and the clock.
-//! It sits below everything that needs them (`auth`, the use cases, the pipeline), so none of
-//! those reaches for the Spin SDK, a variable or the wall clock directly, and tests substitute
-//! all three.
+//! What a component's platform gives the code: the database, the key-value store, the
+//! configuration and the clock. It sits below everything that needs them (`auth`, the use
+//! cases, the pipeline), so none of those reaches for the Spin SDK, a variable or the wall clock
+//! directly, and tests substitute all four.
 
 use time::OffsetDateTime;
 
 use crate::config::{Config, ConfigError};
 use crate::db::{Db, DbError};
+use crate::kv::{Kv, KvError};
 
 /// The platform of one request or one scheduler run.
 pub trait Env {
@@ -15,6 +16,12 @@ pub trait Env {
     /// # Errors
     /// [`DbError::Connection`] when the database cannot be reached.
     fn db(&self) -> Result<&dyn Db, DbError>;
+
+    /// The key-value store (the public snapshot), opened on first use.
+    ///
+    /// # Errors
+    /// The store cannot be opened (the manifest does not grant it to the component).
+    fn kv(&self) -> Result<&dyn Kv, KvError>;
 
     /// The configuration, read once from the variables.
     ///

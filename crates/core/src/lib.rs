@@ -7,9 +7,11 @@
 //! - [`api`]: the handlers (`require` → parse a command → one use case → respond); a
 //!   component is a router over them.
 //! - [`events`], [`catalog`]: the use cases, shared by the API, the scheduler and webhooks.
+//! - [`public`]: the public face, rendered ahead of time into the key-value store.
 //! - [`domain`]: values with invariants and the typed shapes of the product.
 //! - [`repo`]: every SQL statement, one function each, typed rows out.
-//! - [`db`]: the [`db::Db`] trait that hides the Spin SDK, transactions, error normalisation.
+//! - [`db`]: the [`db::Db`] trait that hides the Spin SDK, transactions, error normalisation;
+//!   [`kv`] the same for the key-value store.
 //! - [`migrate`]: embedded SQL migrations, applied safely by whichever instance comes first.
 //! - [`auth`]: principals, the authorization policy, passwords, tokens, TOTP, rate limits.
 //! - [`actor`], [`audit`], [`error`]: who acts, the audit log, the use cases' errors.
@@ -32,9 +34,11 @@ pub mod env;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod kv;
 pub mod log;
 pub mod migrate;
 pub mod ops;
+pub mod public;
 pub mod repo;
 pub mod scheduler;
 #[cfg(feature = "spin")]

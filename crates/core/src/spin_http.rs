@@ -1,6 +1,6 @@
 //! The Spin side of a component: converts spin-sdk requests and responses, and provides the
-//! [`Env`] of a request (a lazily opened PostgreSQL connection, the configuration from Spin
-//! variables, the wall clock).
+//! [`Env`] of a request (a lazily opened PostgreSQL connection and key-value store, the
+//! configuration from Spin variables, the wall clock).
 
 use std::cell::OnceCell;
 
@@ -11,6 +11,7 @@ use crate::app::{Env, Handler, dispatch};
 use crate::config::{Config, ConfigError, Lookup};
 use crate::db::{Db, DbError, SpinDb};
 use crate::http::{Request, Router};
+use crate::kv::{Kv, KvError, SpinKv};
 
 /// Serves one request of `component` through `router`.
 #[must_use]
@@ -37,6 +38,7 @@ pub fn serve(component: &str, router: &Router<Handler>, request: &SpinRequest) -
 #[derive(Debug, Default)]
 pub struct SpinEnv {
     db: OnceCell<SpinDb>,
+    kv: OnceCell<SpinKv>,
     config: OnceCell<Result<Config, ConfigError>>,
 }
 
@@ -48,6 +50,14 @@ impl Env for SpinEnv {
         let url = self.config().map_err(|e| DbError::Connection(e.to_string()))?.db_url.clone();
         let db = SpinDb::open(&url)?;
         Ok(self.db.get_or_init(|| db))
+    }
+
+    fn kv(&self) -> Result<&dyn Kv, KvError> {
+        if let Some(kv) = self.kv.get() {
+            return Ok(kv);
+        }
+        let kv = SpinKv::open_default()?;
+        Ok(self.kv.get_or_init(|| kv))
     }
 
     fn config(&self) -> Result<&Config, ConfigError> {

@@ -118,6 +118,7 @@ pub fn create_service(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     ctx.require(Action::WriteCatalog)?;
     let command = service_input(ctx.request, true)?;
     let service = ctx.audited(|db, actor, now| catalog::create_service(db, actor, now, command))?;
+    ctx.publish();
     Ok(Response::created(&service))
 }
 
@@ -130,6 +131,7 @@ pub fn update_service(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     ctx.require(Action::WriteCatalog)?;
     let patch = service_input(ctx.request, false)?;
     let service = ctx.audited(|db, actor, now| catalog::update_service(db, actor, now, ctx.param("slug"), patch))?;
+    ctx.publish();
     Ok(Response::data(&service))
 }
 
@@ -140,6 +142,7 @@ pub fn update_service(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 pub fn archive_service(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     ctx.require(Action::WriteCatalog)?;
     ctx.audited(|db, actor, now| catalog::archive_service(db, actor, now, ctx.param("slug")))?;
+    ctx.publish();
     Ok(Response::no_content())
 }
 
@@ -150,6 +153,7 @@ pub fn archive_service(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 pub fn restore_service(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     ctx.require(Action::WriteCatalog)?;
     let service = ctx.audited(|db, actor, now| catalog::restore_service(db, actor, now, ctx.param("slug")))?;
+    ctx.publish();
     Ok(Response::data(&service))
 }
 
@@ -178,6 +182,7 @@ pub fn put_tags(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     body.finish()?;
     let tags = present(tags)?;
     let tags = ctx.audited(|db, actor, now| catalog::replace_tags(db, actor, now, ctx.param("slug"), tags))?;
+    ctx.publish();
     Ok(Response::data(&serde_json::json!({ "tags": tags })))
 }
 
@@ -235,6 +240,7 @@ pub fn create_group(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     ctx.require(Action::WriteCatalog)?;
     let input = group_input(ctx.request, true)?;
     let group = ctx.audited(|db, actor, now| catalog::create_group(db, actor, now, input))?;
+    ctx.publish();
     Ok(Response::created(&group))
 }
 
@@ -246,6 +252,7 @@ pub fn update_group(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     ctx.require(Action::WriteCatalog)?;
     let input = group_input(ctx.request, false)?;
     let group = ctx.audited(|db, actor, now| catalog::update_group(db, actor, now, ctx.param("slug"), input))?;
+    ctx.publish();
     Ok(Response::data(&group))
 }
 
@@ -256,6 +263,7 @@ pub fn update_group(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 pub fn archive_group(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     ctx.require(Action::WriteCatalog)?;
     ctx.audited(|db, actor, now| catalog::archive_group(db, actor, now, ctx.param("slug")))?;
+    ctx.publish();
     Ok(Response::no_content())
 }
 
@@ -266,6 +274,7 @@ pub fn archive_group(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 pub fn restore_group(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     ctx.require(Action::WriteCatalog)?;
     let group = ctx.audited(|db, actor, now| catalog::restore_group(db, actor, now, ctx.param("slug")))?;
+    ctx.publish();
     Ok(Response::data(&group))
 }
 

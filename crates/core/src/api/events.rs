@@ -152,6 +152,7 @@ pub fn create_event(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         ctx.audit(db, declared.audit())?;
         Ok(declared.event)
     })?;
+    ctx.publish();
     Ok(Response::created(&event))
 }
 
@@ -202,6 +203,7 @@ pub fn post_update(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         ctx.audit(db, updated.audit())?;
         Ok(updated)
     })?;
+    ctx.publish();
     let entry = updated.event.updates.iter().find(|u| u.id == updated.changes.update_id);
     Ok(Response::json(201, &serde_json::json!({ "data": entry, "event": updated.event })))
 }
@@ -296,6 +298,7 @@ pub fn delete_event(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         ctx.audit(db, removed.audit())?;
         Ok(())
     })?;
+    ctx.publish();
     Ok(Response::no_content())
 }
 

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod events;
 pub mod ops;
 pub mod parse;
+pub mod public;
 pub mod routes;
 pub mod templates;
 pub mod users;

@@ -1,7 +1,7 @@
 //! Each component's route table. A component serves exactly its table; keeping the tables here
 //! lets one test hold them against `api/openapi.yaml` in both directions.
 
-use super::{account, api_keys, audit_log, auth, catalog, events, ops, templates, users};
+use super::{account, api_keys, audit_log, auth, catalog, events, ops, public, templates, users};
 use crate::app::Handler;
 use crate::http::{Policy, Router};
 
@@ -54,6 +54,7 @@ pub fn catalog() -> Router<Handler> {
         .route("PUT", "/api/v1/services/:slug/tags", WRITE, catalog::put_tags)
         .get("/api/v1/services/:slug/status-log", AUTHENTICATED, catalog::status_log)
         .get("/api/v1/services/:slug/events", PUBLIC, events::service_events)
+        .get("/api/v1/services/:slug/uptime", PUBLIC, public::service_uptime)
         .get("/api/v1/groups", PUBLIC, catalog::list_groups)
         .route("POST", "/api/v1/groups", WRITE, catalog::create_group)
         .get("/api/v1/groups/:slug", PUBLIC, catalog::get_group)
@@ -91,6 +92,24 @@ pub fn subscriptions() -> Router<Handler> {
 #[must_use]
 pub fn status() -> Router<Handler> {
     Router::<Handler>::new()
+        .get("/", PUBLIC, public::index)
+        .get("/incidents/:id", PUBLIC, public::incident)
+        .get("/history", PUBLIC, public::history)
+        .get("/history.atom", PUBLIC, public::document)
+        .get("/history.rss", PUBLIC, public::document)
+        .get("/maintenance.ics", PUBLIC, public::document)
+        .get("/badge.svg", PUBLIC, public::document)
+        .get("/badge/:file", PUBLIC, public::badge)
+        .get("/api/v1/status", PUBLIC, public::document)
+        .get("/api/v1/status/history", PUBLIC, public::status_history)
+        .get("/api/v2/summary.json", PUBLIC, public::document)
+        .get("/api/v2/status.json", PUBLIC, public::document)
+        .get("/api/v2/components.json", PUBLIC, public::document)
+        .get("/api/v2/incidents.json", PUBLIC, public::document)
+        .get("/api/v2/incidents/unresolved.json", PUBLIC, public::document)
+        .get("/api/v2/scheduled-maintenances.json", PUBLIC, public::document)
+        .get("/api/v2/scheduled-maintenances/upcoming.json", PUBLIC, public::document)
+        .get("/api/v2/scheduled-maintenances/active.json", PUBLIC, public::document)
         .get("/healthz", PUBLIC, ops::healthz)
         .get("/readyz", PUBLIC, ops::readyz)
         .get("/version", PUBLIC, ops::version)

@@ -29,12 +29,12 @@ impl Removed {
     }
 }
 
-/// Deletes event `id`: a closed event, or maintenance still scheduled (which cancels it). Call
-/// it inside a transaction.
+/// Deletes event `id`: a closed event, or maintenance still scheduled (which cancels it, and
+/// keeps its window as cancelled for the maintenance calendar). Call it inside a transaction.
 ///
 /// # Errors
 /// 404 for an unknown event; 409 `event_open` for an open one.
-pub fn remove(db: &dyn Db, _actor: &Actor, _now: OffsetDateTime, id: Uuid) -> Result<Removed, Error> {
+pub fn remove(db: &dyn Db, _actor: &Actor, now: OffsetDateTime, id: Uuid) -> Result<Removed, Error> {
     let event = locked(db, id)?;
     let cancelled = event.status == EventStatus::Scheduled;
     if !event.status.is_terminal() && !cancelled {
@@ -42,6 +42,10 @@ pub fn remove(db: &dyn Db, _actor: &Actor, _now: OffsetDateTime, id: Uuid) -> Re
             "event_open",
             "only closed events, or maintenance still scheduled, can be deleted; close it first",
         ));
+    }
+    if cancelled {
+        // Calendars that subscribed to the window learn of the cancellation from this.
+        crate::repo::public::record_cancelled(db, id, now)?;
     }
     events::delete_event(db, id)?;
     Ok(Removed { event, cancelled })

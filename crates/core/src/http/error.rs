@@ -196,6 +196,32 @@ impl From<crate::error::Error> for ApiError {
     }
 }
 
+impl From<crate::kv::KvError> for ApiError {
+    /// The key-value store holds the public snapshot: while it fails, 503.
+    fn from(error: crate::kv::KvError) -> Self {
+        Self::Unavailable {
+            message: "the status snapshot store is unavailable".into(),
+            retry_after: Some(5),
+            cause: Some(error.to_string()),
+        }
+    }
+}
+
+impl From<crate::public::serve::ServeError> for ApiError {
+    fn from(error: crate::public::serve::ServeError) -> Self {
+        use crate::public::serve::ServeError;
+        match error {
+            ServeError::Kv(e) => e.into(),
+            ServeError::Config(e) => e.into(),
+            ServeError::NotPublished(cause) => Self::Unavailable {
+                message: "the status page has not been published yet and the database is unavailable".into(),
+                retry_after: Some(5),
+                cause: Some(cause.to_string()),
+            },
+        }
+    }
+}
+
 impl From<ConfigError> for ApiError {
     fn from(error: ConfigError) -> Self {
         Self::Internal(error.to_string())

@@ -38,6 +38,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0005_compatibility",
         sql: include_str!("../../../../migrations/0005_compatibility.sql"),
     },
+    Migration { version: 6, name: "0006_public", sql: include_str!("../../../../migrations/0006_public.sql") },
 ];
 
 /// The development seed (SPEC §3 accounts and a demo catalog), applied when `dev_seed=true`.

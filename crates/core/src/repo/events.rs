@@ -33,6 +33,7 @@ macro_rules! event_json {
             'template_id', e.template_id)"
     };
 }
+pub(crate) use event_json;
 
 /// A new event's stored fields.
 #[derive(Debug, Clone)]

@@ -22,6 +22,7 @@ macro_rules! group_json {
             'archived_at', rfc3339(g.archived_at))"
     };
 }
+pub(crate) use group_json;
 
 /// Lists groups by `order`, then name.
 ///

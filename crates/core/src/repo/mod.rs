@@ -8,6 +8,7 @@ pub mod groups;
 pub mod memberships;
 pub mod outbox;
 pub mod principals;
+pub mod public;
 pub mod rate_limits;
 pub mod scheduler;
 pub mod services;

@@ -30,6 +30,7 @@ macro_rules! service_json {
             'archived_at', rfc3339(s.archived_at))"
     };
 }
+pub(crate) use service_json;
 
 /// Filters of the service list.
 #[derive(Debug, Clone, Default)]
@@ -180,14 +181,17 @@ pub struct StatusChange<'a> {
     pub at: OffsetDateTime,
 }
 
-/// Appends to a service's status log.
+/// Appends to a service's status log, with the effective status the service has now (call it
+/// after the change it logs).
 ///
 /// # Errors
 /// Database errors.
 pub fn log_status_change(db: &dyn Db, change: &StatusChange<'_>) -> Result<(), DbError> {
     db.execute(
-        "insert into service_status_log (service_id, from_status, to_status, source, reason, actor_id, created_at, event_id)
-         values ($1, $2, $3, $4, $5, $6, $7::text::timestamptz, $8)",
+        "insert into service_status_log
+             (service_id, from_status, to_status, source, reason, actor_id, created_at, event_id, effective_status)
+         select $1, $2, $3, $4, $5, $6, $7::text::timestamptz, $8, service_effective_status(s.id, s.status)
+         from services s where s.id = $1",
         &[
             change.service.into(),
             change.from.map(ServiceStatus::as_str).into(),
