@@ -7,14 +7,14 @@ COMPONENT_FLAGS := $(addprefix -p ,$(COMPONENTS))
 export STATUSPAGE_COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 export STATUSPAGE_BUILD_DATE ?= $(shell git log -1 --format=%cI 2>/dev/null || echo unknown)
 
-.PHONY: up test build build-components wasm-target fmt-check lint-manifests clippy unit-and-e2e sizes bench
+.PHONY: up test build build-components wasm-target browser-deps fmt-check lint-manifests clippy unit-and-e2e sizes bench
 
 ## Run the app on $(LISTEN) (default 127.0.0.1:3000): spin up if installed, else the wasmtime host.
 up:
 	./scripts/up.sh
 
 ## Formatting, the manifest lint, clippy (native and wasm32), native unit tests, end-to-end tests.
-test: fmt-check wasm-target lint-manifests clippy build unit-and-e2e
+test: fmt-check wasm-target lint-manifests clippy build browser-deps unit-and-e2e
 
 ## The Spin components and the test-only probe component, for wasm32-wasip2.
 build: build-components
@@ -26,6 +26,13 @@ build-components: wasm-target
 ## The wasm32-wasip2 target (clippy for wasm32 needs it before anything is built).
 wasm-target:
 	@command -v rustup >/dev/null && rustup target list --installed | grep -qx $(WASM) || rustup target add $(WASM)
+
+## What the browser tests run: Debian's Chromium and the pinned npm packages (playwright-core,
+## axe-core) of tests/browser.
+browser-deps:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@[ -d tests/browser/node_modules/playwright-core ] && [ -d tests/browser/node_modules/axe-core ] || \
+		(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 
 fmt-check:
 	cargo fmt --all --check

@@ -1,17 +1,29 @@
 #!/usr/bin/env bash
 # `make bench`: throughput and latency of the hot paths, measured with wrk on loopback against
-# the wasmtime host (optimised build) serving the real components, on a seeded database.
-# Bounded: each route runs DURATION seconds (default 10) with CONNECTIONS connections (default 16).
-# The numbers are for this host, not for Spin; SPIN-NOTES.md has Spin's.
+# the wasmtime host (optimised build) serving the real components, on a database seeded with
+# 50 services and 500 past events (scripts/bench/seed.sql).
+#
+# - The public routes (/api/v2/summary.json, /api/v1/status, /) next to /healthz, the runtime's
+#   floor (no database, no store), and next to nginx serving a static file of the same size:
+#   both ratios are printed. Target: each public route at least 0.7x /healthz.
+# - A write's latency (POST /api/v1/events, which refreshes the snapshot before it answers) and
+#   whether the very next read shows it.
+# - Sign-in latency (argon2id inside the component) and a few API reads.
+# Bounded: each route runs DURATION seconds (default 10) with CONNECTIONS connections (default
+# 64). The numbers are for this host, not for Spin; SPIN-NOTES.md has Spin's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION="${DURATION:-10}"
-CONNECTIONS="${CONNECTIONS:-16}"
+CONNECTIONS="${CONNECTIONS:-64}"
 PORT="${PORT:-3390}"
+NGINX_PORT="${NGINX_PORT:-3389}"
 DB_NAME="statuspage_bench"
 
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+need() { command -v "$1" >/dev/null || { apt-get update -qq && apt-get install -y -qq "$2" >/dev/null; }; }
+need wrk wrk
+need nginx nginx-light
+need psql postgresql-client
 cargo build --quiet --profile bench-host -p statuspage-host
 host=./target/bench-host/statuspage-host
 
@@ -21,8 +33,22 @@ export SPIN_VARIABLE_DEV_SEED=true
 "$host" create-database --recreate
 "$host" --listen "127.0.0.1:$PORT" -f spin.toml 2>/dev/null &
 server=$!
-trap 'kill "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 1 60); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.5; done
+scratch="$(mktemp -d)"
+cleanup() {
+  kill "$server" 2>/dev/null || true
+  [[ -f "$scratch/nginx.pid" ]] && kill "$(cat "$scratch/nginx.pid")" 2>/dev/null || true
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+base="http://127.0.0.1:$PORT"
+for _ in $(seq 1 60); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.5; done
+psql -q "postgres://postgres@127.0.0.1:5432/$DB_NAME" -f scripts/bench/seed.sql
+# The first public read finds an empty store and publishes the whole snapshot.
+first="$(curl -s -o /dev/null -w '%{time_total}' "$base/api/v1/status")"
+printf 'Data: %s services, %s events. First publication of the whole snapshot: %.0f ms\n\n' \
+  "$(psql -At "postgres://postgres@127.0.0.1:5432/$DB_NAME" -c 'select count(*) from services')" \
+  "$(psql -At "postgres://postgres@127.0.0.1:5432/$DB_NAME" -c 'select count(*) from events')" \
+  "$(awk -v t="$first" 'BEGIN { print t * 1000 }')"
 
 # Sign-in latency: argon2id (19 MiB, t=2) runs inside the auth component. Sequential, 8 per
 # seeded account (24 in all, under the per-address sign-in limit of 30 per 15 minutes).
@@ -31,19 +57,80 @@ for account in admin@example.com operator@example.com user@example.com; do
   for _ in $(seq 1 8); do
     login_times+=("$(curl -s -o /dev/null -w '%{time_total}' -H 'content-type: application/json' \
       -d "{\"email\":\"$account\",\"password\":\"$( [[ $account == user@* ]] && echo user123 || echo admin123 )\"}" \
-      "http://127.0.0.1:$PORT/api/v1/auth/login")")
+      "$base/api/v1/auth/login")")
   done
 done
 printf '%s\n' "${login_times[@]}" | sort -n | awk '{ t[NR] = $1 * 1000 } END {
   printf "POST /api/v1/auth/login (argon2id in wasm): median %.1f ms, p90 %.1f ms, min %.1f ms over %d sequential sign-ins\n\n",
     t[int(NR / 2) + 1], t[int(NR * 0.9)], t[1], NR }'
 
-printf '%-28s %12s %10s %10s\n' route "requests/s" "p50" "p99"
-for route in /healthz /version /api/v1/services /api/v1/services/api /readyz; do
-  curl -fs "http://127.0.0.1:$PORT$route" >/dev/null
-  out="$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "http://127.0.0.1:$PORT$route")"
+# Writes: each refreshes the snapshot (under the advisory lock) before it answers, so the next
+# read must show it.
+token="$(curl -s -H 'content-type: application/json' -d '{"email":"admin@example.com","password":"admin123"}' \
+  "$base/api/v1/auth/login" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')"
+service="$(psql -At "postgres://postgres@127.0.0.1:5432/$DB_NAME" -c "select id from services where slug = 'service-1'")"
+write_times=()
+visible=0
+for i in $(seq 1 10); do
+  write_times+=("$(curl -s -o /dev/null -w '%{time_total}' -H "authorization: Bearer $token" \
+    -H 'content-type: application/json' \
+    -d "{\"title\":\"Benchmark write $i\",\"type\":\"incident\",\"status\":\"investigating\",\"severity\":\"minor\",
+         \"affected_services\":[{\"service_id\":\"$service\",\"status\":\"degraded\"}]}" "$base/api/v1/events")")
+  curl -s "$base/api/v1/status" | grep -q "\"Benchmark write $i\"" && visible=$((visible + 1))
+done
+printf '%s\n' "${write_times[@]}" | sort -n | awk -v visible="$visible" '{ t[NR] = $1 * 1000 } END {
+  printf "POST /api/v1/events (write + snapshot refresh): median %.1f ms, max %.1f ms; visible on the next read: %d of %d\n\n",
+    t[int(NR / 2) + 1], t[NR], visible, NR }'
+
+# nginx serving static files of the same sizes as the public documents.
+mkdir -p "$scratch/www" "$scratch/tmp"
+routes=(/api/v2/summary.json /api/v1/status /)
+for route in "${routes[@]}"; do
+  size="$(curl -s "$base$route" | wc -c)"
+  head -c "$size" /dev/zero | tr '\0' 'x' > "$scratch/www/$size.txt"
+done
+cat > "$scratch/nginx.conf" <<EOF
+worker_processes 2;
+pid $scratch/nginx.pid;
+error_log $scratch/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $scratch/tmp; proxy_temp_path $scratch/tmp; fastcgi_temp_path $scratch/tmp;
+  uwsgi_temp_path $scratch/tmp; scgi_temp_path $scratch/tmp;
+  server { listen 127.0.0.1:$NGINX_PORT; root $scratch/www; }
+}
+EOF
+chmod -R a+rX "$scratch"  # nginx's workers run as another user
+nginx -c "$scratch/nginx.conf"
+
+# wrk on `$1`: sets `rps` and `p99`; stops the benchmark if any answer was not a 2xx.
+measure() {
+  local out
+  out="$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$1")"
+  if grep -q 'Non-2xx' <<<"$out"; then echo "error: $1 answered non-2xx under load:" >&2; echo "$out" >&2; exit 1; fi
   rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
-  p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
   p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
-  printf '%-28s %12s %10s %10s\n' "$route" "$rps" "$p50" "$p99"
+}
+
+printf 'At %s connections, %s s each, wrk and the server on the same cores:\n' "$CONNECTIONS" "$DURATION"
+measure "$base/healthz"
+floor="$rps" floor_p99="$p99"
+printf '%-28s %9s %12s %10s %10s %12s %10s\n' route bytes "requests/s" p99 "x healthz" "nginx req/s" "x nginx"
+printf '%-28s %9s %12s %10s %10s %12s %10s\n' /healthz "$(curl -s "$base/healthz" | wc -c)" "$floor" "$floor_p99" 1.00 - -
+for route in "${routes[@]}"; do
+  size="$(curl -s "$base$route" | wc -c)"
+  measure "http://127.0.0.1:$NGINX_PORT/$size.txt"
+  nginx_rps="$rps"
+  measure "$base$route"
+  printf '%-28s %9s %12s %10s %10.2f %12s %10.2f\n' "$route" "$size" "$rps" "$p99" \
+    "$(awk -v a="$rps" -v b="$floor" 'BEGIN { print a / b }')" "$nginx_rps" \
+    "$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { print a / b }')"
+done
+
+printf '\nAPI reads (from PostgreSQL):\n'
+printf '%-28s %12s %10s\n' route "requests/s" p99
+for route in /api/v1/services /api/v1/services/service-1 /readyz; do
+  measure "$base$route"
+  printf '%-28s %12s %10s\n' "$route" "$rps" "$p99"
 done

@@ -233,3 +233,57 @@ fn the_scheduler_sets_a_stored_status_through_the_catalog_and_it_is_logged() {
     assert!(unchanged.is_ok());
     assert_eq!(status_log(&db, api).len(), log.len(), "setting the same status logs nothing");
 }
+
+#[test]
+fn the_service_json_and_the_sql_functions_agree_on_derived_status() {
+    let (_fresh, db) = database();
+    let t0 = datetime!(2026-12-01 09:00 UTC);
+    let ids: Vec<Uuid> = ["a", "b", "c", "d"].iter().map(|slug| service(&db, slug, t0)).collect();
+    let operator = Actor::user(Uuid::new_v4(), "ops@example.com");
+    let declare = |event: NewEvent| transaction(&db, |db| events::declare(db, &operator, t0, event)).expect("declared");
+    // a: two open incidents, the worse wins; b: one closed later; c: maintenance only scheduled.
+    declare(incident(vec![(ids[0], ServiceStatus::Degraded), (ids[1], ServiceStatus::MajorOutage)]));
+    declare(incident(vec![(ids[0], ServiceStatus::PartialOutage)]));
+    let scheduled = NewEvent {
+        kind: EventKind::Maintenance {
+            window: MaintenanceWindow::new(datetime!(2026-12-02 0:00 UTC), datetime!(2026-12-02 1:00 UTC))
+                .expect("window"),
+            auto_transition: true,
+        },
+        status: EventStatus::Scheduled,
+        ..incident(vec![(ids[2], ServiceStatus::Maintenance)])
+    };
+    declare(scheduled);
+    let closing = declare(incident(vec![(ids[1], ServiceStatus::Degraded)]));
+    let resolve =
+        EventUpdateCommand { status: Some(EventStatus::Resolved), message: "ok".into(), ..Default::default() };
+    transaction(&db, |db| events::apply_update(db, &operator, t0, closing.event.event.id, resolve)).expect("resolved");
+    let listed: Vec<(String, String, bool)> = db
+        .query_as(
+            concat!(
+                "select jsonb_agg(jsonb_build_array(x->>'slug', x->>'effective_status', (x->>'has_active_events')::boolean) order by x->>'slug')
+                 from (select ",
+                "jsonb_build_object('slug', s.slug, 'effective_status', service_effective_status(s.id, s.status),
+                                    'has_active_events', service_has_active_events(s.id)) as x from services s) t"
+            ),
+            &[],
+        )
+        .expect("functions");
+    let read = statuspage_core::repo::services::list_services(
+        &db,
+        &statuspage_core::repo::services::ServiceFilter::default(),
+        statuspage_core::db::Window { limit: 10, offset: 0 },
+    )
+    .expect("list");
+    let mut from_json: Vec<(String, String, bool)> = read
+        .items
+        .iter()
+        .map(|s| (s.slug.clone(), s.effective_status.as_str().to_owned(), s.has_active_events))
+        .collect();
+    from_json.sort();
+    assert_eq!(from_json, listed);
+    assert_eq!(
+        from_json.iter().map(|(_, status, _)| status.as_str()).collect::<Vec<_>>(),
+        ["partial_outage", "major_outage", "operational", "operational"]
+    );
+}

@@ -68,8 +68,10 @@ impl PublicEvent {
     }
 }
 
-/// One point of a service's effective-status timeline.
+/// One point of a service's effective-status timeline (read as `[service_id, unix_ms, status]`,
+/// the compact form the snapshot query builds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "(Uuid, i64, ServiceStatus)")]
 pub struct LogPoint {
     /// The service.
     pub service_id: Uuid,
@@ -78,6 +80,16 @@ pub struct LogPoint {
     pub at: OffsetDateTime,
     /// The effective status from then on.
     pub status: ServiceStatus,
+}
+
+impl TryFrom<(Uuid, i64, ServiceStatus)> for LogPoint {
+    type Error = String;
+
+    fn try_from((service_id, unix_ms, status): (Uuid, i64, ServiceStatus)) -> Result<Self, Self::Error> {
+        let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_ms) * 1_000_000)
+            .map_err(|e| format!("status log time {unix_ms}: {e}"))?;
+        Ok(Self { service_id, at, status })
+    }
 }
 
 /// A maintenance window cancelled before it started (its event row is gone).

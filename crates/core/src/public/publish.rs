@@ -52,6 +52,9 @@ pub struct Published {
     pub documents_written: usize,
     /// Page-wide documents the refresh found unchanged.
     pub documents_unchanged: usize,
+    /// Milliseconds spent: reading digests, rendering changed events, reading the page-wide
+    /// state, rendering and writing the page-wide documents.
+    pub timings_ms: [u64; 4],
 }
 
 /// The version of the rendering: a build of other code may render differently, so the first
@@ -96,8 +99,19 @@ const EVENT_BATCH: usize = 100;
 pub fn refresh(db: &dyn Db, kv: &dyn Kv, site: &Site, now: OffsetDateTime) -> Result<Published, PublishError> {
     transaction(db, |db| {
         repo::lock_refresh(db)?;
+        let clock = std::time::Instant::now();
+        let mut lap = {
+            let mut last = std::time::Duration::ZERO;
+            move || {
+                let now = clock.elapsed();
+                let ms = u64::try_from((now - last).as_millis()).unwrap_or(u64::MAX);
+                last = now;
+                ms
+            }
+        };
         let previous = read_index(kv)?;
         let digests = repo::digests(db)?;
+        let t_digests = lap();
         let mut report = Published::default();
         let mut next = Index { version: render_version(), ..Index::default() };
 
@@ -132,7 +146,9 @@ pub fn refresh(db: &dyn Db, kv: &dyn Kv, site: &Site, now: OffsetDateTime) -> Re
             kv.delete(&keys::timeline(old_slug))?;
         }
 
+        let t_events = lap();
         let snapshot = repo::snapshot(db, now)?;
+        let t_snapshot = lap();
         for (key, document) in page_documents(&snapshot, site, now) {
             if previous.documents.get(&key) == Some(&document.etag) {
                 report.documents_unchanged += 1;
@@ -158,6 +174,7 @@ pub fn refresh(db: &dyn Db, kv: &dyn Kv, site: &Site, now: OffsetDateTime) -> Re
             kv.set(keys::HISTORY, &history)?;
         }
         kv.set(keys::INDEX, &serde_json::to_vec(&next).unwrap_or_default())?;
+        report.timings_ms = [t_digests, t_events, t_snapshot, lap()];
         Ok(report)
     })
 }
