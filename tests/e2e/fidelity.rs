@@ -364,3 +364,25 @@ async fn self_requests_reach_the_app_when_self_is_allowed() {
     assert_eq!(response["status"], 200, "{response}");
     assert_eq!(response["body"], "{\"value\":\"hello, world\"}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_after_the_response_does_not_delay_it() {
+    // As Spin does, the host answers once the response is complete and lets the component's
+    // run go on in the background.
+    let app = probe(&[]).await;
+    let started = std::time::Instant::now();
+    let response = app.get("/probe/after?ms=600").await;
+    let answered_in = started.elapsed();
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.json(), json!({"answered": true}));
+    assert!(answered_in < std::time::Duration::from_millis(400), "answered after {answered_in:?}");
+    let read = || async {
+        let result =
+            app.post_json("/probe/kv", &json!({"label": "default", "ops": [{"op": "get", "key": "after"}]})).await;
+        result.json()["results"][0]["ok"].clone()
+    };
+    assert_eq!(read().await, Value::Null, "the work after the response has not finished yet");
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    assert_eq!(read().await, json!("done"), "and it does finish");
+    assert!(app.app.violations().is_empty());
+}

@@ -122,6 +122,20 @@ fn linker() -> Result<Linker<State>> {
 /// What one request produced.
 type HttpResponse = hyper::Response<FullBody>;
 
+/// How long the host waits, once the response is complete, for the guest to return before it
+/// answers anyway (see [`App::handle`]).
+const AFTER_RESPONSE_GRACE: std::time::Duration = std::time::Duration::from_millis(20);
+
+type GuestOutcome = Result<wasmtime::Result<()>, tokio::task::JoinError>;
+
+fn report_outcome(component: &str, path: &str, outcome: &GuestOutcome) {
+    match outcome {
+        Ok(Err(trap)) => eprintln!("test host: component {component} trapped on {path}: {trap:?}"),
+        Err(join) => eprintln!("test host: component {component} task failed on {path}: {join}"),
+        Ok(Ok(())) => {}
+    }
+}
+
 impl App {
     /// Loads `manifest` with variable `overrides` and no runtime configuration.
     ///
@@ -251,7 +265,7 @@ impl App {
             return plain(500, "could not prepare the request");
         };
         let pre = pre.clone();
-        let task = tokio::spawn(async move {
+        let mut task = tokio::spawn(async move {
             let proxy = pre.instantiate_async(&mut store).await?;
             proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
             // `store` drops here: connection resources run their open-transaction check.
@@ -273,15 +287,36 @@ impl App {
             }
             Err(_) => None,
         };
-        let outcome = task.await;
-        match &outcome {
-            Ok(Err(trap)) => eprintln!("test host: component {component} trapped on {path}: {trap:?}"),
-            Err(join) => eprintln!("test host: component {component} task failed on {path}: {join}"),
-            Ok(Ok(())) => {}
-        }
-        let found = self.finish(&logs, violations.all());
-        if !found.is_empty() {
-            return violation_response(&found);
+        // Spin answers as soon as the response is set and spawns the rest of the guest's run
+        // (`crates/trigger-http/src/wasi.rs`): work a component does after its response
+        // (a notification kick) must not delay the client. The host waits a moment for the
+        // guest to finish, so that what it did wrong can still turn the answer into a loud 500;
+        // a guest still running then finishes in the background, and what it did wrong is
+        // recorded (`App::violations`) and logged.
+        match tokio::time::timeout(AFTER_RESPONSE_GRACE, &mut task).await {
+            Ok(outcome) => {
+                report_outcome(&component, &path, &outcome);
+                let found = self.finish(&logs, violations.all());
+                if !found.is_empty() {
+                    return violation_response(&found);
+                }
+            }
+            Err(_) if response.is_some() => {
+                let app = self.clone();
+                tokio::spawn(async move {
+                    let outcome = task.await;
+                    report_outcome(&component, &path, &outcome);
+                    app.finish(&logs, violations.all());
+                });
+            }
+            Err(_) => {
+                let outcome = task.await;
+                report_outcome(&component, &path, &outcome);
+                let found = self.finish(&logs, violations.all());
+                if !found.is_empty() {
+                    return violation_response(&found);
+                }
+            }
         }
         // Spin answers a trap (a panic) with an empty 500.
         response.unwrap_or_else(|| plain(500, ""))

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{IncomingRequest, IntoResponse, Method, OutgoingResponse, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 use spin_sdk::pg4::{Connection, DbValue, Interval, ParameterValue, PgError, QueryError, RangeBoundKind};
 
@@ -83,14 +83,56 @@ struct Script {
     statements: Vec<Statement>,
 }
 
+/// The native wasi-http form, so that `/probe/after` can answer and then go on working (as a
+/// component that kicks off notifications does); every other route answers as a plain
+/// `anyhow::Result<Response>` handler would (an `Err` is a 500 with its text).
 #[http_component]
-async fn handle(request: Request) -> anyhow::Result<Response> {
+async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
+    let request =
+        match <Request as spin_sdk::http::conversions::TryFromIncomingRequest>::try_from_incoming_request(incoming)
+            .await
+        {
+            Ok(request) => request,
+            Err(e) => return respond(out, Response::new(400, e.to_string())).await,
+        };
+    let after = (request.path() == "/probe/after").then(|| request.query().to_owned());
+    let response = route(request).await.into_response();
+    respond(out, response).await;
+    if let Some(query) = after {
+        work_after_response(&query);
+    }
+}
+
+async fn respond(out: ResponseOutparam, mut response: Response) {
+    let body = std::mem::take(response.body_mut());
+    match OutgoingResponse::try_from(response) {
+        Ok(outgoing) => {
+            if let Err(e) = out.set_with_body(outgoing, body).await {
+                eprintln!("probe: could not send the response: {e}");
+            }
+        }
+        Err(e) => eprintln!("probe: could not convert the response: {e}"),
+    }
+}
+
+/// `/probe/after?ms=N`: after the response, waits N ms and records `after` = `done` in the
+/// default key-value store.
+fn work_after_response(query: &str) {
+    let ms = query.strip_prefix("ms=").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+    if let Ok(store) = spin_sdk::key_value::Store::open_default() {
+        let _ = store.set("after", b"done");
+    }
+}
+
+async fn route(request: Request) -> anyhow::Result<Response> {
     let path = request.path().to_owned();
     let body = match (request.method(), path.as_str()) {
         (Method::Post, "/probe/pg") => run_script(serde_json::from_slice(request.body())?),
         (Method::Get, p) if p.starts_with("/probe/var/") => read_variable(&p["/probe/var/".len()..]),
         (Method::Post, "/probe/http") => send(serde_json::from_slice(request.body())?).await,
         (Method::Post, "/probe/kv") => run_kv(serde_json::from_slice(request.body())?),
+        (Method::Get, "/probe/after") => json!({ "answered": true }),
         (Method::Get, "/probe/headers") => json!(
             request
                 .headers()
