@@ -13,11 +13,13 @@ async fn a_cron_run_on_an_empty_database_migrates_and_records_its_tick() {
     app.run_cron(NOON).await.expect("cron run");
     assert_eq!(
         app.db.json(
-            "select jsonb_agg(jsonb_build_object('at', rfc3339(scheduled_at), 'details', details - 'published'))
+            "select jsonb_agg(jsonb_build_object('at', rfc3339(scheduled_at), 'details',
+                                                 details - 'published' - 'deliveries'))
              from scheduler_runs"
         ),
-        json!([{"at": "2026-11-25T12:00:00.000Z", "details": {"pruned_runs": 0}}])
+        json!([{"at": "2026-11-25T12:00:00.000Z", "details": {"pruned_runs": 0, "digests": 0, "alerts": [], "errors": []}}])
     );
+    assert_eq!(app.db.json("select details -> 'deliveries' -> 'claimed' from scheduler_runs"), json!(0));
     let published = app.db.json("select details -> 'published' from scheduler_runs");
     assert_eq!(published["events_rendered"], 0, "{published}");
     assert!(published["documents_written"].as_u64().is_some_and(|n| n >= 14), "the page-wide documents: {published}");

@@ -2,10 +2,10 @@
 //! Its route table is `statuspage_core::api::routes::catalog`; the handlers live in the core.
 #![allow(unsafe_code)] // the SDK's export macro generates the component ABI glue
 
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
 #[http_component]
-fn handle(request: Request) -> Response {
-    statuspage_core::spin_http::serve("catalog", &statuspage_core::api::routes::catalog(), &request)
+async fn handle(request: IncomingRequest, out: ResponseOutparam) {
+    statuspage_core::spin_http::serve("catalog", &statuspage_core::api::routes::catalog(), request, out).await;
 }

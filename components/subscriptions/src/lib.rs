@@ -2,10 +2,11 @@
 //! Its routes arrive with their feature; until then every path it owns answers a JSON 404.
 #![allow(unsafe_code)] // the SDK's export macro generates the component ABI glue
 
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
 #[http_component]
-fn handle(request: Request) -> Response {
-    statuspage_core::spin_http::serve("subscriptions", &statuspage_core::api::routes::subscriptions(), &request)
+async fn handle(request: IncomingRequest, out: ResponseOutparam) {
+    statuspage_core::spin_http::serve("subscriptions", &statuspage_core::api::routes::subscriptions(), request, out)
+        .await;
 }

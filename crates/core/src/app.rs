@@ -32,6 +32,15 @@ pub struct Ctx<'a> {
     /// writes is dated with it.
     pub now: OffsetDateTime,
     principal: &'a OnceCell<Option<Principal>>,
+    after: &'a std::cell::RefCell<Vec<After>>,
+}
+
+/// Work a request asks for after its response has gone (Spin keeps the component running until
+/// it returns, and the client already has its answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    /// Run the notification engine: the request queued deliveries.
+    Deliver,
 }
 
 impl std::fmt::Debug for Ctx<'_> {
@@ -147,6 +156,15 @@ impl Ctx<'_> {
 }
 
 impl Ctx<'_> {
+    /// Asks for the notification engine to run once the response has gone (the request queued
+    /// deliveries); the scheduler's tick runs it anyway within a minute.
+    pub fn deliver_soon(&self) {
+        let mut after = self.after.borrow_mut();
+        if !after.contains(&After::Deliver) {
+            after.push(After::Deliver);
+        }
+    }
+
     /// Brings the public snapshot up to date after a write that changed what the public sees
     /// (call it once the write has committed, so the next read shows it). A failure is logged,
     /// not answered: the write stands, and the scheduler's next refresh catches up.
@@ -176,9 +194,20 @@ pub type Handler = fn(&Ctx<'_>) -> Result<Response, ApiError>;
 /// becomes its JSON error response, every response carries `X-Request-Id`, and one access-log
 /// line is written.
 pub fn dispatch(component: &str, router: &Router<Handler>, env: &dyn Env, request: &Request) -> Response {
+    dispatch_with_after(component, router, env, request).0
+}
+
+/// [`dispatch`], and the work the request asked for after its response ([`After`]).
+pub fn dispatch_with_after(
+    component: &str,
+    router: &Router<Handler>,
+    env: &dyn Env,
+    request: &Request,
+) -> (Response, Vec<After>) {
     let started = Instant::now();
     let request_id = request_id(request.header("x-request-id"));
-    let (route, result) = route(router, env, request, &request_id);
+    let after = std::cell::RefCell::new(Vec::new());
+    let (route, result) = route(router, env, request, &request_id, &after);
     let mut cause = None;
     let mut response = match result {
         Ok(response) => response,
@@ -206,14 +235,35 @@ pub fn dispatch(component: &str, router: &Router<Handler>, env: &dyn Env, reques
         error: cause.as_deref(),
     }
     .emit();
-    response
+    (response, after.into_inner())
 }
+
+/// Runs what a request asked for after its response.
+pub fn run_after(component: &str, env: &dyn Env, after: &[After]) {
+    for work in after {
+        match work {
+            After::Deliver => {
+                let (level, message, fields) = match crate::notify::deliver::run(env, DELIVER_AFTER_RESPONSE_FOR) {
+                    Ok(report) => {
+                        ("info", "delivered what the request queued", serde_json::to_value(&report).unwrap_or_default())
+                    }
+                    Err(e) => ("error", "could not deliver what the request queued", serde_json::json!({ "error": e })),
+                };
+                crate::log::event(level, component, message, fields);
+            }
+        }
+    }
+}
+
+/// How long a request's own delivery run may take after its response (the scheduler goes on).
+const DELIVER_AFTER_RESPONSE_FOR: std::time::Duration = std::time::Duration::from_secs(20);
 
 fn route<'r>(
     router: &'r Router<Handler>,
     env: &dyn Env,
     request: &'r Request,
     request_id: &str,
+    after: &std::cell::RefCell<Vec<After>>,
 ) -> (&'r str, Result<Response, ApiError>) {
     if request.body.len() > MAX_BODY_BYTES {
         return (&request.path, Err(ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES }));
@@ -230,6 +280,7 @@ fn route<'r>(
                 client_ip: client_ip.as_deref(),
                 now: env.now(),
                 principal: &principal,
+                after,
             };
             let result = limit(&ctx, policy).and_then(|()| handler(&ctx)).map(|r| cache(r, policy));
             (pattern, result)
@@ -309,6 +360,9 @@ mod tests {
         }
         fn kv(&self) -> Result<&dyn crate::kv::Kv, crate::kv::KvError> {
             Err(crate::kv::KvError("no store".into()))
+        }
+        fn http(&self) -> &dyn crate::outbound::Http {
+            &crate::outbound::Unavailable
         }
         fn config(&self) -> Result<&Config, ConfigError> {
             Ok(&self.0)

@@ -56,6 +56,79 @@ pub struct Config {
     /// A logo shown beside the title: `https://...`, `http://...` or a path on this host; empty
     /// for none.
     pub page_logo_url: String,
+    /// The e-mail relay, when e-mail is on.
+    pub email_provider: Option<EmailProvider>,
+    /// The relay API's base URL (scheme and host; `allowed_outbound_hosts` names it too).
+    pub email_api_base_url: String,
+    /// The relay API key (a secret).
+    pub email_api_key: String,
+    /// The sender: `status@example.com` or `Example Status <status@example.com>`.
+    pub email_from: String,
+    /// The Telegram bot's token (a secret); empty: Telegram is off.
+    pub telegram_bot_token: String,
+    /// The Bot API's base URL.
+    pub telegram_api_base_url: String,
+    /// The bot's username, for `https://t.me/<bot>?start=...` links.
+    pub telegram_bot_username: String,
+    /// The secret Telegram sends back in `X-Telegram-Bot-Api-Secret-Token` (a secret).
+    pub telegram_webhook_secret: String,
+    /// The hosts webhook and Mattermost channels may call (an `allowed_outbound_hosts` entry);
+    /// the default, a `.invalid` host, leaves them off.
+    pub webhook_allowed_hosts: String,
+    /// How long a webhook receiver may take to answer; relays and Telegram get at most 15 s.
+    pub delivery_timeout_seconds: u32,
+}
+
+/// An e-mail relay API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailProvider {
+    /// Twilio SendGrid (`POST /v3/mail/send`).
+    Sendgrid,
+    /// Postmark (`POST /email/batch`).
+    Postmark,
+    /// Resend (`POST /emails/batch`).
+    Resend,
+    /// Mailgun (`POST /v3/<domain>/messages`).
+    Mailgun,
+}
+
+impl Config {
+    /// Whether e-mail can be sent.
+    #[must_use]
+    pub fn email_enabled(&self) -> bool {
+        self.email_provider.is_some()
+    }
+
+    /// Whether Telegram can be used.
+    #[must_use]
+    pub fn telegram_enabled(&self) -> bool {
+        !self.telegram_bot_token.is_empty() && !self.telegram_bot_username.is_empty()
+    }
+
+    /// How long a webhook receiver may take.
+    #[must_use]
+    pub fn webhook_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.delivery_timeout_seconds))
+    }
+
+    /// How long a relay or the Bot API may take (at most 15 s).
+    #[must_use]
+    pub fn api_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.delivery_timeout_seconds.min(15)))
+    }
+
+    /// Whether webhook and Mattermost channels may be made.
+    #[must_use]
+    pub fn webhooks_enabled(&self) -> bool {
+        !self.webhook_allowed_hosts.ends_with(".invalid")
+    }
+
+    /// Whether `url` is a destination `webhook_allowed_hosts` lets webhook channels call.
+    #[must_use]
+    pub fn webhook_target_allowed(&self, url: &str) -> bool {
+        crate::outbound::AllowedHost::parse(&self.webhook_allowed_hosts).is_some_and(|rule| rule.allows(url))
+    }
 }
 
 impl fmt::Debug for Config {
@@ -72,8 +145,22 @@ impl fmt::Debug for Config {
             .field("page_title", &self.page_title)
             .field("page_description", &self.page_description)
             .field("page_logo_url", &self.page_logo_url)
+            .field("email_provider", &self.email_provider)
+            .field("email_api_base_url", &self.email_api_base_url)
+            .field("email_api_key", &secret(&self.email_api_key))
+            .field("email_from", &self.email_from)
+            .field("telegram_bot_token", &secret(&self.telegram_bot_token))
+            .field("telegram_api_base_url", &self.telegram_api_base_url)
+            .field("telegram_bot_username", &self.telegram_bot_username)
+            .field("telegram_webhook_secret", &secret(&self.telegram_webhook_secret))
+            .field("webhook_allowed_hosts", &self.webhook_allowed_hosts)
+            .field("delivery_timeout_seconds", &self.delivery_timeout_seconds)
             .finish()
     }
+}
+
+fn secret(value: &str) -> &'static str {
+    if value.is_empty() { "<empty>" } else { "<set>" }
 }
 
 /// Every variable [`Config`] reads, with the default `spin.toml` declares for it.
@@ -88,6 +175,16 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("page_title", "Service Status"),
     ("page_description", ""),
     ("page_logo_url", ""),
+    ("email_provider", ""),
+    ("email_api_base_url", "https://api.sendgrid.com"),
+    ("email_api_key", ""),
+    ("email_from", ""),
+    ("telegram_bot_token", ""),
+    ("telegram_api_base_url", "https://api.telegram.org"),
+    ("telegram_bot_username", ""),
+    ("telegram_webhook_secret", ""),
+    ("webhook_allowed_hosts", "https://webhooks.invalid"),
+    ("delivery_timeout_seconds", "30"),
 ];
 
 impl Config {
@@ -117,7 +214,38 @@ impl Config {
             page_title: read("page_title")?.value,
             page_description: read("page_description")?.value,
             page_logo_url: read("page_logo_url")?.url_or_path()?,
+            email_provider: read("email_provider")?.email_provider()?,
+            email_api_base_url: read("email_api_base_url")?.base_url()?,
+            email_api_key: read("email_api_key")?.value,
+            email_from: read("email_from")?.value,
+            telegram_bot_token: read("telegram_bot_token")?.value,
+            telegram_api_base_url: read("telegram_api_base_url")?.base_url()?,
+            telegram_bot_username: read("telegram_bot_username")?.value.trim_start_matches('@').to_owned(),
+            telegram_webhook_secret: read("telegram_webhook_secret")?.value,
+            webhook_allowed_hosts: read("webhook_allowed_hosts")?.value,
+            delivery_timeout_seconds: read("delivery_timeout_seconds")?.seconds(1, 300)?,
         })
+        .and_then(Self::consistent)
+    }
+
+    /// Settings that only make sense together.
+    fn consistent(self) -> Result<Self, ConfigError> {
+        let error = |name, problem: &str, value: &str| ConfigError {
+            name,
+            problem: problem.to_owned(),
+            value: value.to_owned(),
+        };
+        if self.email_provider.is_some() && !self.email_from.contains('@') {
+            return Err(error(
+                "email_from",
+                "must be an address (such as status@example.com) when email_provider is set",
+                &self.email_from,
+            ));
+        }
+        if self.email_provider.is_some() && self.email_api_key.is_empty() {
+            return Err(error("email_api_key", "must be set when email_provider is set", ""));
+        }
+        Ok(self)
     }
 
     /// The configuration with every default and `overrides` (for tests and tools).
@@ -144,6 +272,36 @@ impl Raw {
             "true" => Ok(true),
             "false" => Ok(false),
             _ => Err(self.error("must be true or false")),
+        }
+    }
+
+    /// Whole seconds from `min` to `max`.
+    fn seconds(&self, min: u32, max: u32) -> Result<u32, ConfigError> {
+        match self.value.parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(self.error(&format!("must be a whole number of seconds from {min} to {max}"))),
+        }
+    }
+
+    /// Empty (e-mail off) or one of the relays.
+    fn email_provider(&self) -> Result<Option<EmailProvider>, ConfigError> {
+        match self.value.as_str() {
+            "" => Ok(None),
+            "sendgrid" => Ok(Some(EmailProvider::Sendgrid)),
+            "postmark" => Ok(Some(EmailProvider::Postmark)),
+            "resend" => Ok(Some(EmailProvider::Resend)),
+            "mailgun" => Ok(Some(EmailProvider::Mailgun)),
+            _ => Err(self.error("must be sendgrid, postmark, resend, mailgun, or empty for no e-mail")),
+        }
+    }
+
+    /// `scheme://host[:port]`, no path (it is also an `allowed_outbound_hosts` entry).
+    fn base_url(&self) -> Result<String, ConfigError> {
+        let v = self.value.trim_end_matches('/');
+        let rest = v.strip_prefix("https://").or_else(|| v.strip_prefix("http://"));
+        match rest {
+            Some(host) if !host.is_empty() && !host.contains('/') => Ok(v.to_owned()),
+            _ => Err(self.error("must be scheme://host[:port] with no path, such as https://api.sendgrid.com")),
         }
     }
 

@@ -1,5 +1,5 @@
-//! What a component's platform gives the code: the database, the key-value store, the
-//! configuration and the clock. It sits below everything that needs them (`auth`, the use
+//! What a component's platform gives the code: the database, the key-value store, outbound
+//! HTTP, the configuration and the clock. It sits below everything that needs them (`auth`, the use
 //! cases, the pipeline), so none of those reaches for the Spin SDK, a variable or the wall clock
 //! directly, and tests substitute all four.
 
@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use crate::config::{Config, ConfigError};
 use crate::db::{Db, DbError};
 use crate::kv::{Kv, KvError};
+use crate::outbound::Http;
 
 /// The platform of one request or one scheduler run.
 pub trait Env {
@@ -22,6 +23,9 @@ pub trait Env {
     /// # Errors
     /// The store cannot be opened (the manifest does not grant it to the component).
     fn kv(&self) -> Result<&dyn Kv, KvError>;
+
+    /// Outbound HTTP (mail relays, Telegram, webhooks).
+    fn http(&self) -> &dyn Http;
 
     /// The configuration, read once from the variables.
     ///

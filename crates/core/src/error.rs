@@ -36,6 +36,9 @@ pub enum Error {
     /// 404: what the command names does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// 403: it exists, and belongs to someone else.
+    #[error("{0}")]
+    Forbidden(String),
     /// 409 with a code: the state of things forbids it (`event_closed`, `slug_taken`).
     #[error("{message}")]
     Conflict {

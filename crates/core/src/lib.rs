@@ -8,6 +8,7 @@
 //!   component is a router over them.
 //! - [`events`], [`catalog`]: the use cases, shared by the API, the scheduler and webhooks.
 //! - [`public`]: the public face, rendered ahead of time into the key-value store.
+//! - [`notify`]: subscriptions and notifications: the outbox, messages, the delivery engine.
 //! - [`domain`]: values with invariants and the typed shapes of the product.
 //! - [`repo`]: every SQL statement, one function each, typed rows out.
 //! - [`db`]: the [`db::Db`] trait that hides the Spin SDK, transactions, error normalisation;
@@ -37,7 +38,9 @@ pub mod http;
 pub mod kv;
 pub mod log;
 pub mod migrate;
+pub mod notify;
 pub mod ops;
+pub mod outbound;
 pub mod public;
 pub mod repo;
 pub mod scheduler;

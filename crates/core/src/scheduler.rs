@@ -20,7 +20,19 @@ pub struct TickReport {
     pub pruned_runs: i64,
     /// What the safety-net refresh of the public snapshot did (claimed ticks only).
     pub published: Option<Published>,
+    /// Digests composed.
+    pub digests: usize,
+    /// What the delivery run did.
+    pub deliveries: Option<crate::notify::deliver::RunReport>,
+    /// Operator alert episodes opened or cleared.
+    pub alerts: Vec<String>,
+    /// Steps that failed (the others still ran).
+    pub errors: Vec<String>,
 }
+
+/// How long a tick's delivery run may take (ticks come every minute; another replica's, or
+/// the next, tick goes on where it stopped).
+const DELIVERY_BUDGET: std::time::Duration = std::time::Duration::from_secs(40);
 
 /// Runs the tick scheduled at `at`: makes sure the schema is current, claims the tick (one
 /// replica wins), and does its work: refreshing the public snapshot (a safety net behind the
@@ -39,13 +51,47 @@ pub fn tick(env: &dyn Env, at: OffsetDateTime) -> Result<TickReport, String> {
         claimed: claim.claimed,
         pruned_runs: claim.pruned,
         published: None,
+        digests: 0,
+        deliveries: None,
+        alerts: Vec::new(),
+        errors: Vec::new(),
     };
     if claim.claimed {
         let kv = env.kv().map_err(|e| e.to_string())?;
-        let published = publish::refresh(db, kv, &Site::of(config), at).map_err(|e| format!("publishing: {e}"))?;
-        let details = serde_json::json!({ "pruned_runs": report.pruned_runs, "published": published });
+        match publish::refresh(db, kv, &Site::of(config), at) {
+            Ok(published) => report.published = Some(published),
+            Err(e) => report.errors.push(format!("publishing: {e}")),
+        }
+        notifications(env, db, at, &mut report);
+        let details = serde_json::json!({
+            "pruned_runs": report.pruned_runs, "published": report.published, "digests": report.digests,
+            "deliveries": report.deliveries, "alerts": report.alerts, "errors": report.errors,
+        });
         runs::record_tick_details(db, at, &details).map_err(|e| e.to_string())?;
-        report.published = Some(published);
     }
     Ok(report)
+}
+
+/// The tick's notification work: due digests, a delivery run, the operators' alerts (and
+/// their delivery).
+fn notifications(env: &dyn Env, db: &dyn crate::db::Db, at: OffsetDateTime, report: &mut TickReport) {
+    use crate::notify::{deliver, housekeeping};
+    match crate::db::transaction(db, |db| housekeeping::compose_digests(db, at)) {
+        Ok(composed) => report.digests = composed,
+        Err(e) => report.errors.push(format!("digests: {e}")),
+    }
+    match deliver::run(env, DELIVERY_BUDGET) {
+        Ok(run) => report.deliveries = Some(run),
+        Err(e) => report.errors.push(format!("deliveries: {e}")),
+    }
+    match crate::db::transaction(db, |db| housekeeping::check_alerts(db, at)) {
+        Ok(changed) if !changed.is_empty() => {
+            report.alerts = changed;
+            if let Err(e) = deliver::run(env, std::time::Duration::from_secs(5)) {
+                report.errors.push(format!("alert deliveries: {e}"));
+            }
+        }
+        Ok(_) => {}
+        Err(e) => report.errors.push(format!("alerts: {e}")),
+    }
 }

@@ -4,18 +4,27 @@
 
 use std::cell::OnceCell;
 
-use spin_sdk::http::{Request as SpinRequest, Response as SpinResponse};
+use spin_sdk::http::conversions::TryFromIncomingRequest;
+use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, Request as SpinRequest, ResponseOutparam};
 use time::OffsetDateTime;
 
-use crate::app::{Env, Handler, dispatch};
+use crate::app::{Env, Handler, dispatch_with_after, run_after};
 use crate::config::{Config, ConfigError, Lookup};
 use crate::db::{Db, DbError, SpinDb};
-use crate::http::{Request, Router};
+use crate::http::{ApiError, Request, Router};
 use crate::kv::{Kv, KvError, SpinKv};
 
-/// Serves one request of `component` through `router`.
-#[must_use]
-pub fn serve(component: &str, router: &Router<Handler>, request: &SpinRequest) -> SpinResponse {
+/// Serves one request of `component` through `router`: answers it, then (the client has its
+/// response) runs the work it asked for afterwards.
+pub async fn serve(component: &str, router: &Router<Handler>, incoming: IncomingRequest, out: ResponseOutparam) {
+    let request = match <SpinRequest as TryFromIncomingRequest>::try_from_incoming_request(incoming).await {
+        Ok(request) => request,
+        Err(e) => {
+            let error = ApiError::BadRequest { code: "malformed_request", message: e.to_string() };
+            send(out, error.into_response(&crate::http::request_id(None))).await;
+            return;
+        }
+    };
     let headers =
         request.headers().filter_map(|(name, value)| Some((name.to_owned(), value.as_str()?.to_owned()))).collect();
     let path_and_query = match request.query() {
@@ -24,13 +33,23 @@ pub fn serve(component: &str, router: &Router<Handler>, request: &SpinRequest) -
     };
     let request = Request::new(&request.method().to_string(), &path_and_query, headers, request.body().to_vec());
     let env = SpinEnv::default();
-    let response = dispatch(component, router, &env, &request);
-    let mut builder = SpinResponse::builder();
-    builder.status(response.status);
-    for (name, value) in response.headers {
-        builder.header(name, value);
+    let (response, after) = dispatch_with_after(component, router, &env, &request);
+    send(out, response).await;
+    run_after(component, &env, &after);
+}
+
+async fn send(out: ResponseOutparam, response: crate::http::Response) {
+    let headers = Fields::new();
+    for (name, value) in &response.headers {
+        // A header our code built is always valid; a failure here would drop only that header.
+        let _ = headers.append(name, value.as_bytes());
     }
-    builder.body(response.body).build()
+    let outgoing = OutgoingResponse::new(headers);
+    let _ = outgoing.set_status_code(response.status);
+    if let Err(e) = out.set_with_body(outgoing, response.body).await {
+        // The client went away; nothing to answer to.
+        crate::log::event("warn", "http", "could not send the response", serde_json::json!({ "error": e.to_string() }));
+    }
 }
 
 /// A request's (or a scheduler run's) platform: one database connection, opened on first use;
@@ -58,6 +77,10 @@ impl Env for SpinEnv {
         }
         let kv = SpinKv::open_default()?;
         Ok(self.kv.get_or_init(|| kv))
+    }
+
+    fn http(&self) -> &dyn crate::outbound::Http {
+        &crate::outbound::SpinHttp
     }
 
     fn config(&self) -> Result<&Config, ConfigError> {

@@ -358,6 +358,7 @@ pub(crate) fn queue_reset(ctx: &Ctx<'_>, db: &dyn Db, user: &User) -> Result<(),
     let payload =
         json!({ "name": user.name, "reset_url": link, "token": token, "expires_in_minutes": RESET_TTL_SECS / 60 });
     outbox::queue_email(db, "password_reset", &user.email, payload, ctx.now)?;
+    ctx.deliver_soon();
     Ok(())
 }
 

@@ -16,6 +16,7 @@ use crate::events::{
     status_for,
 };
 use crate::http::{ApiError, Body, FieldError, Request, Response, present};
+use crate::notify;
 use crate::repo::events::{self as repo, EventFilter, StatusFilter};
 
 const MAX_TEXT: usize = 10_000;
@@ -147,12 +148,16 @@ fn maintenance_window(body: &mut Body, event_type: Option<EventType>) -> Option<
 pub fn create_event(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     ctx.require(Action::WriteEvents)?;
     let command = new_event(ctx.request, ctx.now)?;
-    let event = ctx.write(|db| {
+    let (event, queued) = ctx.write(|db| {
         let declared = events::declare(db, &ctx.actor(), ctx.now, command)?;
+        let queued = notify::queue::queue_event(db, &declared.changes, &declared.event, ctx.now)?;
         ctx.audit(db, declared.audit())?;
-        Ok(declared.event)
+        Ok((declared.event, queued))
     })?;
     ctx.publish();
+    if queued.deliveries > 0 {
+        ctx.deliver_soon();
+    }
     Ok(Response::created(&event))
 }
 
@@ -198,12 +203,16 @@ pub fn post_update(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     ctx.require(Action::WriteEvents)?;
     let id = path_id(ctx, "id")?;
     let command = update_command(ctx.request, ctx.now)?;
-    let updated = ctx.write(|db| {
+    let (updated, queued) = ctx.write(|db| {
         let updated = events::apply_update(db, &ctx.actor(), ctx.now, id, command)?;
+        let queued = notify::queue::queue_event(db, &updated.changes, &updated.event, ctx.now)?;
         ctx.audit(db, updated.audit())?;
-        Ok(updated)
+        Ok((updated, queued))
     })?;
     ctx.publish();
+    if queued.deliveries > 0 {
+        ctx.deliver_soon();
+    }
     let entry = updated.event.updates.iter().find(|u| u.id == updated.changes.update_id);
     Ok(Response::json(201, &serde_json::json!({ "data": entry, "event": updated.event })))
 }
@@ -293,12 +302,20 @@ pub fn list_changes(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 pub fn delete_event(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     ctx.require(Action::AdministerEvents)?;
     let id = path_id(ctx, "id")?;
-    ctx.write(|db| {
+    let queued = ctx.write(|db| {
         let removed = events::remove(db, &ctx.actor(), ctx.now, id)?;
+        let queued = if removed.cancelled {
+            notify::queue::queue_cancellation(db, &removed.event, ctx.now)?
+        } else {
+            notify::queue::Queued::default()
+        };
         ctx.audit(db, removed.audit())?;
-        Ok(())
+        Ok(queued)
     })?;
     ctx.publish();
+    if queued.deliveries > 0 {
+        ctx.deliver_soon();
+    }
     Ok(Response::no_content())
 }
 

@@ -1,7 +1,9 @@
 //! Each component's route table. A component serves exactly its table; keeping the tables here
 //! lets one test hold them against `api/openapi.yaml` in both directions.
 
-use super::{account, api_keys, audit_log, auth, catalog, events, ops, public, templates, users};
+use super::{
+    account, api_keys, audit_log, auth, catalog, channels, events, ops, public, subscribers, templates, users,
+};
 use crate::app::Handler;
 use crate::http::{Policy, Router};
 
@@ -85,7 +87,34 @@ pub fn events() -> Router<Handler> {
 /// `subscriptions`: channels, subscribers, notifications (SPEC §6).
 #[must_use]
 pub fn subscriptions() -> Router<Handler> {
-    Router::new()
+    Router::<Handler>::new()
+        .get("/api/v1/me/channels", AUTHENTICATED, channels::list)
+        .route("POST", "/api/v1/me/channels", WRITE, channels::create)
+        .get("/api/v1/me/channels/:id", AUTHENTICATED, channels::get)
+        .route("PATCH", "/api/v1/me/channels/:id", WRITE, channels::update)
+        .route("DELETE", "/api/v1/me/channels/:id", WRITE, channels::delete)
+        .route("POST", "/api/v1/me/channels/:id/verify", WRITE, channels::verify)
+        .route("POST", "/api/v1/me/channels/:id/resend-code", WRITE, channels::resend)
+        .route("PUT", "/api/v1/me/channels/:id/subscriptions", WRITE, channels::put_subscriptions)
+        .get("/api/v1/me/subscriptions", AUTHENTICATED, channels::my_subscriptions)
+        .route("POST", "/api/v1/me/subscriptions", WRITE, channels::set_all_subscriptions)
+        .route("DELETE", "/api/v1/me/subscriptions", WRITE, channels::reset_subscriptions)
+        .route("POST", "/api/v1/subscribers", Policy::SUBSCRIPTION, subscribers::sign_up)
+        .route("POST", "/api/v1/subscribers/confirm", WRITE, subscribers::confirm_api)
+        .route("POST", "/api/v1/subscribers/manage", Policy::SUBSCRIPTION, subscribers::request_manage)
+        .route("POST", "/api/v1/subscribers/unsubscribe", WRITE, subscribers::unsubscribe_api)
+        .get("/subscribers/confirm", PUBLIC, subscribers::confirm_page)
+        .route("POST", "/subscribers/confirm", WRITE, subscribers::confirm_submit)
+        .get("/subscribers/manage", PUBLIC, subscribers::manage_page)
+        .route("POST", "/subscribers/manage", WRITE, subscribers::manage_save)
+        .route("POST", "/subscribers/manage/open", WRITE, subscribers::manage_open)
+        .get("/subscribers/unsubscribe", PUBLIC, subscribers::unsubscribe_page)
+        .route("POST", "/subscribers/unsubscribe", WRITE, subscribers::unsubscribe_submit)
+        .route("POST", "/api/v1/telegram/webhook", WRITE, channels::telegram_webhook)
+        .get("/api/v1/notifications/config", PUBLIC, channels::config)
+        .get("/api/v1/notifications/deliveries", AUTHENTICATED, channels::deliveries)
+        .route("POST", "/api/v1/notifications/deliveries/:id/retry", WRITE, channels::retry)
+        .get("/api/v1/notifications/queue", AUTHENTICATED, channels::queue)
 }
 
 /// `status`: the public surface and operations (SPEC §7–8); owns the catch-all route.

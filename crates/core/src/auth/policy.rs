@@ -26,6 +26,8 @@ pub enum Action {
     WriteEvents,
     /// Delete closed events, cancel scheduled maintenance, manage templates.
     AdministerEvents,
+    /// See and retry notification deliveries.
+    ManageNotifications,
 }
 
 struct Rule {
@@ -43,6 +45,7 @@ const fn rule(action: Action) -> Rule {
         Action::ReadOperational => Rule { min_role: Role::Operator, key_scope: Some(Scope::Read) },
         Action::WriteEvents => Rule { min_role: Role::Operator, key_scope: Some(Scope::EventsWrite) },
         Action::AdministerEvents => Rule { min_role: Role::Admin, key_scope: Some(Scope::EventsWrite) },
+        Action::ManageNotifications => Rule { min_role: Role::Admin, key_scope: None },
     }
 }
 
@@ -104,6 +107,7 @@ mod tests {
             (ReadOperational, false, true, true),
             (WriteEvents, false, true, true),
             (AdministerEvents, false, false, true),
+            (ManageNotifications, false, false, true),
         ];
         for (action, u, o, a) in table {
             for (role, expected) in [(Role::User, u), (Role::Operator, o), (Role::Admin, a)] {

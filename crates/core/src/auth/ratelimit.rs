@@ -30,6 +30,8 @@ pub const RESET_PER_ACCOUNT: Limit = Limit { name: "reset:account", max: 3, wind
 pub const REGISTER_PER_IP: Limit = Limit { name: "register:ip", max: 10, window_secs: 3600 };
 /// Any authenticated request, per user or key.
 pub const API_PER_PRINCIPAL: Limit = Limit { name: "api:principal", max: 600, window_secs: 60 };
+/// Public subscription requests (sign-ups, manage links) per client address.
+pub const SUBSCRIBE_PER_IP: Limit = Limit { name: "subscribe:ip", max: 10, window_secs: 3600 };
 /// Any state-changing request, per client address.
 pub const API_WRITES_PER_IP: Limit = Limit { name: "api-writes:ip", max: 120, window_secs: 60 };
 
@@ -44,6 +46,7 @@ pub const fn per_address(class: RateClass) -> &'static [Limit] {
         RateClass::SignIn => &[API_WRITES_PER_IP, LOGIN_PER_IP],
         RateClass::Registration => &[API_WRITES_PER_IP, REGISTER_PER_IP],
         RateClass::PasswordReset => &[API_WRITES_PER_IP, RESET_PER_IP],
+        RateClass::Subscription => &[API_WRITES_PER_IP, SUBSCRIBE_PER_IP],
     }
 }
 

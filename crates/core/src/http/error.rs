@@ -189,6 +189,7 @@ impl From<crate::error::Error> for ApiError {
         match error {
             Error::Invalid(fields) => Self::Validation(fields),
             Error::NotFound(message) => Self::NotFound(message),
+            Error::Forbidden(message) => Self::Forbidden(message),
             Error::Conflict { code, message } => Self::Conflict { code, message },
             Error::Db(e) => e.into(),
             Error::Internal(message) => Self::Internal(message),

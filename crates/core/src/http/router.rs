@@ -20,6 +20,8 @@ pub enum RateClass {
     Registration,
     /// Forgotten passwords: the write limit and the password-reset limit.
     PasswordReset,
+    /// Public sign-ups and manage requests: the write limit and the subscription limit.
+    Subscription,
 }
 
 /// How long a route's successful answers may be cached by clients and proxies.
@@ -58,6 +60,8 @@ impl Policy {
     pub const REGISTRATION: Self = Self { rate: RateClass::Registration, cache: Cache::Unspecified };
     /// Password reset.
     pub const PASSWORD_RESET: Self = Self { rate: RateClass::PasswordReset, cache: Cache::Unspecified };
+    /// Public sign-ups and manage requests.
+    pub const SUBSCRIPTION: Self = Self { rate: RateClass::Subscription, cache: Cache::Unspecified };
 }
 
 /// Captured path parameters.

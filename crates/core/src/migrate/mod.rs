@@ -39,6 +39,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../../migrations/0005_compatibility.sql"),
     },
     Migration { version: 6, name: "0006_public", sql: include_str!("../../../../migrations/0006_public.sql") },
+    Migration {
+        version: 7,
+        name: "0007_notifications",
+        sql: include_str!("../../../../migrations/0007_notifications.sql"),
+    },
 ];
 
 /// The development seed (SPEC §3 accounts and a demo catalog), applied when `dev_seed=true`.

@@ -327,6 +327,80 @@ pub fn history(site: &Site, lang: Lang, months: Vec<Month>, newer: Option<String
     render(&HistoryPage { months, newer, older, chrome }).into_bytes()
 }
 
+/// A choice of the subscriber forms.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    /// The submitted value.
+    pub value: String,
+    /// What it says.
+    pub label: String,
+    /// Whether it is chosen.
+    pub checked: bool,
+}
+
+/// What a subscription covers, as a form.
+#[derive(Debug, Clone)]
+pub struct Choices {
+    /// The fieldset's legend.
+    pub legend: String,
+    /// Whether every service is chosen.
+    pub all: bool,
+    /// "Every service".
+    pub all_label: String,
+    /// Groups.
+    pub groups: Vec<Choice>,
+    /// Services.
+    pub services: Vec<Choice>,
+    /// The digest fieldset's legend.
+    pub digest_legend: String,
+    /// Immediate, daily, weekly.
+    pub digests: Vec<Choice>,
+    /// English, Russian.
+    pub languages: Vec<Choice>,
+}
+
+/// A subscriber page's form.
+#[derive(Debug, Clone)]
+pub struct FormView {
+    /// Where it posts.
+    pub action: String,
+    /// Hidden fields.
+    pub hidden: Vec<(String, String)>,
+    /// Whether it asks for an e-mail address.
+    pub email: bool,
+    /// The subscription's choices.
+    pub choices: Option<Choices>,
+    /// The button.
+    pub submit: String,
+    /// The button's `action` value.
+    pub submit_value: String,
+    /// A second button: `(action value, label)`.
+    pub secondary: Option<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "subscriber.html")]
+struct SubscriberPage<'a> {
+    chrome: Chrome<'a>,
+    heading: String,
+    paragraphs: Vec<String>,
+    form: Option<FormView>,
+}
+
+/// A page of the public subscriber flows (confirm, manage, unsubscribe) at `path`.
+#[must_use]
+pub fn subscriber_page(
+    site: &Site,
+    lang: Lang,
+    path: &str,
+    heading: &str,
+    paragraphs: Vec<String>,
+    form: Option<FormView>,
+) -> Vec<u8> {
+    let chrome = Chrome::new(site, lang, format!("{heading} · {}", site.title), path);
+    render(&SubscriberPage { chrome, heading: heading.to_owned(), paragraphs, form }).into_bytes()
+}
+
 /// `December 2026` in `lang`.
 #[must_use]
 pub fn month_heading(lang: Lang, date: Date) -> String {

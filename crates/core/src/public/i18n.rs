@@ -35,7 +35,9 @@ impl Lang {
         }
     }
 
-    fn from_tag(tag: &str) -> Option<Self> {
+    /// The language a tag names (`ru`, `ru-RU`, `EN_gb`), if one of ours.
+    #[must_use]
+    pub fn from_tag(tag: &str) -> Option<Self> {
         let primary = tag.split(['-', '_']).next().unwrap_or_default();
         Self::ALL.into_iter().find(|l| primary.eq_ignore_ascii_case(l.code()))
     }

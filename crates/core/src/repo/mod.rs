@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod channels;
 pub mod events;
 pub mod groups;
 pub mod memberships;
@@ -59,5 +60,12 @@ pub(crate) fn list_page<T: DeserializeOwned>(
 }
 
 /// Every unique constraint a call site maps to a client error (a test checks each exists).
-pub const MAPPED_CONSTRAINTS: &[&str] =
-    &[services::SLUG_KEY, groups::SLUG_KEY, users::EMAIL_KEY, api_keys::PREFIX_KEY, templates::SLUG_KEY];
+pub const MAPPED_CONSTRAINTS: &[&str] = &[
+    services::SLUG_KEY,
+    groups::SLUG_KEY,
+    users::EMAIL_KEY,
+    api_keys::PREFIX_KEY,
+    templates::SLUG_KEY,
+    channels::USER_TARGET_KEY,
+    channels::PUBLIC_EMAIL_KEY,
+];
