@@ -84,11 +84,11 @@ async fn post_update(app: &TestApp, admin: &str, event: &Value, body: Value) {
     assert_eq!(response.status, 201, "{}", response.text());
 }
 
-/// A person with a Telegram channel connected to chat `chat` through the real deep link.
-async fn person_with_telegram(stack: &Stack, chat: i64, language: &str) -> (String, Value) {
+/// Connects a Telegram channel of `token`'s account to chat `chat` through the real deep link;
+/// answers the channel.
+pub(crate) async fn telegram_channel(stack: &Stack, token: &str, chat: i64, language: &str) -> Value {
     let app = &stack.app;
-    let (_, token) = app.token_for("user").await;
-    let created = app.create(&token, "/api/v1/me/channels", json!({"type": "telegram", "language": language})).await;
+    let created = app.create(token, "/api/v1/me/channels", json!({"type": "telegram", "language": language})).await;
     let link = created["verification"]["url"].as_str().expect("a deep link").to_owned();
     let start = link.split("?start=").nth(1).expect("a start token").to_owned();
     let before = stack.telegram.requests().len();
@@ -102,9 +102,7 @@ async fn person_with_telegram(stack: &Stack, chat: i64, language: &str) -> (Stri
     assert_eq!((webhook.status, webhook.json()), (200, json!({"ok": true})));
     nth(&stack.telegram, before + 1).await;
     let id = created["id"].as_str().expect("id");
-    let channel =
-        app.call("GET", &format!("/api/v1/me/channels/{id}"), Some(&token), None).await.json()["data"].clone();
-    (token, channel)
+    app.call("GET", &format!("/api/v1/me/channels/{id}"), Some(token), None).await.json()["data"].clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -221,7 +219,8 @@ async fn telegram_chats_connect_by_deep_link_and_get_escaped_html_retried_as_tol
         .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(stack.telegram.requests().len(), 5);
-    let (_, other) = person_with_telegram(&stack, 777, "en").await;
+    let (_, someone) = app.token_for("user").await;
+    let other = telegram_channel(&stack, &someone, 777, "en").await;
     assert_eq!(other["is_verified"], true);
     let stop = app
         .send(
@@ -544,4 +543,136 @@ async fn two_runs_at_once_share_the_queue_and_send_each_message_once() {
     let claimed: Vec<i64> = serde_json::from_value(runs.clone()).expect("counts");
     assert_eq!(claimed.iter().sum::<i64>(), 3000, "{runs}");
     assert!(claimed.iter().all(|c| *c > 0), "both runs took a share: {runs}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_that_keeps_failing_is_quarantined_its_delivery_dies_and_operators_hear_once_per_episode() {
+    let stack = stack("sendgrid").await;
+    let app = &stack.app;
+    let t0 = whole_second_now();
+    app.set_now(t0);
+    // An admin hears of delivery trouble on Telegram; an operator owns a webhook.
+    let (_, admin) = app.token_for("admin").await;
+    telegram_channel(&stack, &admin, 9001, "en").await;
+    app.create_user("hook-owner@acme.test", "password-123", "operator");
+    let sign_in = || async {
+        app.login("hook-owner@acme.test", "password-123").await["tokens"]["access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    };
+    let operator = sign_in().await;
+    let hook = app
+        .create(
+            &operator,
+            "/api/v1/me/channels",
+            json!({"type": "webhook", "target": format!("{}/h", stack.hooks.url())}),
+        )
+        .await;
+    assert_eq!(hook["is_verified"], true);
+    stack.hooks.set_default(Reply::status(500));
+    incident(app, &admin, "Hooks failing", &[]).await;
+    until(app, "the first attempt failed", "select to_jsonb(exists (select 1 from notification_outbox where kind = 'incident_created' and channel = 'webhook' and attempts = 1))").await;
+    let webhook_row = || {
+        rows_of(app, "incident_created")
+            .into_iter()
+            .find(|r| r["channel"] == "webhook")
+            .expect("the webhook's delivery")
+    };
+
+    // Nine more attempts, each after the longest back-off (an hour, +20 %).
+    let mut at = t0;
+    for _ in 0..9 {
+        at += time::Duration::seconds(4400);
+        tick(app, at).await;
+    }
+    let row = webhook_row();
+    assert_eq!((row["status"].as_str(), row["attempts"].as_i64()), (Some("dead"), Some(10)), "{row}");
+    // (Eleven hours on: everyone signs in again.)
+    let (operator, admin) = (sign_in().await, app.admin().await);
+    let receiver_got =
+        stack.hooks.requests().iter().filter(|r| r.header("x-statuspage-event") == Some("incident_created")).count();
+    assert_eq!(receiver_got, 10);
+    let channel = app
+        .call("GET", &format!("/api/v1/me/channels/{}", hook["id"].as_str().expect("id")), Some(&operator), None)
+        .await
+        .json()["data"]
+        .clone();
+    assert_eq!(channel["is_enabled"], false, "quarantined after ten failures in a row");
+    assert!(
+        channel["disabled_reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("quarantined after 10 consecutive failed deliveries")),
+        "{channel}"
+    );
+    let told = stack
+        .relay
+        .requests()
+        .iter()
+        .map(Recorded::json)
+        .filter(|b| b["subject"] == "[Service Status] A notification channel stopped")
+        .count();
+    assert_eq!(told, 1, "its owner is told once, by e-mail");
+
+    // The operators heard once that deliveries stalled, once that it cleared (nothing waits
+    // now), and once that a delivery died: three messages, not one per tick or per failure.
+    let alerts = |kind: &str| rows_of(app, kind).iter().filter(|r| r["status"] == "sent").count();
+    assert_eq!((alerts("operator_alert"), alerts("operator_alert_cleared")), (2, 1), "{}", delivery_rows(app));
+    let mut texts: Vec<String> = stack
+        .telegram
+        .requests()
+        .iter()
+        .skip(2)
+        .map(|r| r.json()["text"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(texts.len(), 3, "after the connection and the incident itself: {texts:?}");
+    assert!(texts[0].starts_with("1 delivery is waiting; the oldest was queued 73 minutes ago."), "{texts:?}");
+    texts.sort();
+    assert!(
+        texts[0].starts_with("1 delivery died in the last 24 hours")
+            && texts[2].starts_with("Deliveries are flowing again"),
+        "{texts:?}"
+    );
+
+    // An admin sees the dead delivery, mends the cause and retries it.
+    let dead = deliveries(app, "&status=dead").await;
+    assert_eq!(dead.len(), 1);
+    assert!(dead[0]["last_error"].as_str().is_some_and(|e| e.contains("answered 500")), "{dead:?}");
+    stack.hooks.set_default(Reply::json(200, json!({})));
+    let enable = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/me/channels/{}", hook["id"].as_str().expect("id")),
+            Some(&operator),
+            Some(&json!({"is_enabled": true})),
+        )
+        .await;
+    assert_eq!((enable.status, enable.json()["data"]["disabled_reason"].clone()), (200, Value::Null));
+    let retry = app
+        .call(
+            "POST",
+            &format!("/api/v1/notifications/deliveries/{}/retry", dead[0]["id"].as_str().expect("id")),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (retry.status, retry.json()["data"]["status"].as_str(), retry.json()["data"]["attempts"].as_i64()),
+        (200, Some("pending"), Some(0))
+    );
+    until(app, "the retried delivery went out", "select to_jsonb(exists (select 1 from notification_outbox where kind = 'incident_created' and channel = 'webhook' and status = 'sent'))").await;
+    let again = app
+        .call(
+            "POST",
+            &format!("/api/v1/notifications/deliveries/{}/retry", dead[0]["id"].as_str().expect("id")),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!((again.status, again.json()["error"]["code"].as_str()), (409, Some("not_dead")));
+
+    // A day without new dead letters closes that episode too, with one message.
+    tick(app, at + time::Duration::hours(25)).await;
+    tick(app, at + time::Duration::hours(26)).await;
+    assert_eq!((alerts("operator_alert"), alerts("operator_alert_cleared")), (2, 2), "{}", delivery_rows(app));
 }

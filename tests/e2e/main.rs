@@ -19,4 +19,5 @@ mod operations;
 mod public;
 mod public_history;
 mod scheduler;
+mod subscriptions;
 mod support;

@@ -80,14 +80,21 @@ pub(crate) async fn nth(recorder: &Recorder, count: usize) -> Recorded {
 /// and the channel.
 pub(crate) async fn person_with_email(stack: &Stack, address: &str) -> (String, Value) {
     let (_, token) = stack.app.token_for("user").await;
+    let channel = verified_email(stack, &token, json!({"type": "email", "target": address})).await;
+    (token, channel)
+}
+
+/// Creates the e-mail channel `body` describes for `token`'s account and verifies it with the
+/// code the relay received; answers the channel.
+pub(crate) async fn verified_email(stack: &Stack, token: &str, body: Value) -> Value {
     let before = stack.relay.requests().len();
-    let created = stack.app.create(&token, "/api/v1/me/channels", json!({"type": "email", "target": address})).await;
+    let created = stack.app.create(token, "/api/v1/me/channels", body).await;
     let mail = nth(&stack.relay, before + 1).await;
     let code = code_in(&mail);
     let path = format!("/api/v1/me/channels/{}/verify", created["id"].as_str().expect("id"));
-    let verified = stack.app.call("POST", &path, Some(&token), Some(&json!({"code": code}))).await;
+    let verified = stack.app.call("POST", &path, Some(token), Some(&json!({"code": code}))).await;
     assert_eq!(verified.status, 200, "{}", verified.text());
-    (token, verified.json()["data"].clone())
+    verified.json()["data"].clone()
 }
 
 pub(crate) async fn incident(app: &TestApp, admin: &str, title: &str, services: &[&Value]) -> Value {

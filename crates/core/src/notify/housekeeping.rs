@@ -58,7 +58,14 @@ pub fn compose_digests(db: &dyn Db, now: OffsetDateTime) -> Result<usize, DbErro
                               where o.channel_id = c.id and o.status = 'held'))), '[]'::jsonb)
          from channels c
          where c.enabled and c.verified_at is not null
-           and exists (select 1 from notification_outbox o where o.channel_id = c.id and o.status = 'held')
+           -- Something held from before the period began (a new subscriber's first item waits
+           -- for the next digest hour too)...
+           and exists (select 1 from notification_outbox o
+                       where o.channel_id = c.id and o.status = 'held'
+                         and (c.digest = 'immediate'
+                              or (c.digest = 'daily' and o.created_at < $1::text::timestamptz)
+                              or (c.digest = 'weekly' and o.created_at < $2::text::timestamptz)))
+           -- ...and no digest yet in this period (a missed digest hour is caught up on).
            and (c.digest = 'immediate'
                 or (c.digest = 'daily' and coalesce(c.last_digest_at, '-infinity') < $1::text::timestamptz)
                 or (c.digest = 'weekly' and coalesce(c.last_digest_at, '-infinity') < $2::text::timestamptz))",
@@ -98,7 +105,7 @@ struct OperatorChannel {
     language: String,
 }
 
-fn tell_operators(db: &dyn Db, kind: MessageKind, detail: &str, now: OffsetDateTime) -> Result<(), DbError> {
+fn tell_operators(db: &dyn Db, kind: MessageKind, episode: &Value, now: OffsetDateTime) -> Result<(), DbError> {
     let channels: Vec<OperatorChannel> = db.query_as(
         "select coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'channel', c.type, 'target', c.target,
                                                       'language', c.language)), '[]'::jsonb)
@@ -114,7 +121,7 @@ fn tell_operators(db: &dyn Db, kind: MessageKind, detail: &str, now: OffsetDateT
             recipient: &channel.target,
             language: &channel.language,
             channel: Some(channel.id),
-            payload: json!({ "detail": detail }),
+            payload: episode.clone(),
         };
         outbox::queue_direct(db, &direct, now)?;
     }
@@ -123,8 +130,10 @@ fn tell_operators(db: &dyn Db, kind: MessageKind, detail: &str, now: OffsetDateT
 
 /// Opens or closes the operators' delivery-trouble episodes at `now`: the queue is stalled
 /// (the oldest pending delivery is older than [`STALLED_AFTER_SECONDS`]), or deliveries died
-/// in the last 24 hours. Answers the episodes that opened or closed (`stalled`,
-/// `dead_letters`, with `cleared:` before those that closed).
+/// in the last 24 hours. Each opening and each closing is one message to every admin's
+/// channels (`{episode, count, minutes}`, rendered in each one's language). Answers the
+/// episodes that opened or closed (`stalled`, `dead_letters`, with `cleared:` before those
+/// that closed).
 ///
 /// # Errors
 /// Database errors.
@@ -140,36 +149,24 @@ pub fn check_alerts(db: &dyn Db, now: OffsetDateTime) -> Result<Vec<String>, DbE
         (
             "stalled",
             stats.oldest_pending_seconds > STALLED_AFTER_SECONDS,
-            format!(
-                "{} deliveries are waiting; the oldest was queued {} minutes ago",
-                stats.pending,
-                stats.oldest_pending_seconds / 60
-            ),
+            json!({ "episode": "stalled", "count": stats.pending, "minutes": stats.oldest_pending_seconds / 60 }),
         ),
-        (
-            "dead_letters",
-            recent_dead > 0,
-            format!("{recent_dead} deliveries died in the last 24 hours; see the dead ones and retry them"),
-        ),
+        ("dead_letters", recent_dead > 0, json!({ "episode": "dead_letters", "count": recent_dead, "minutes": 0 })),
     ];
     let mut changed = Vec::new();
-    for (kind, now_true, detail) in conditions {
+    for (kind, now_true, episode) in conditions {
         let was_open = open.iter().any(|k| k == kind);
         if now_true && !was_open {
             db.execute(
                 "insert into delivery_alerts (kind, opened_at, detail) values ($1, $2::text::timestamptz, $3)
                  on conflict (kind) do nothing",
-                &[kind.into(), now.into(), crate::db::Param::Jsonb(json!({ "detail": detail }))],
+                &[kind.into(), now.into(), crate::db::Param::Jsonb(episode.clone())],
             )?;
-            tell_operators(db, MessageKind::OperatorAlert, &detail, now)?;
+            tell_operators(db, MessageKind::OperatorAlert, &episode, now)?;
             changed.push(kind.to_owned());
         } else if !now_true && was_open {
             db.execute("delete from delivery_alerts where kind = $1", &[kind.into()])?;
-            let cleared = match kind {
-                "stalled" => "Deliveries are flowing again: nothing has waited more than ten minutes.".to_owned(),
-                _ => "No delivery has died in the last 24 hours.".to_owned(),
-            };
-            tell_operators(db, MessageKind::OperatorAlertCleared, &cleared, now)?;
+            tell_operators(db, MessageKind::OperatorAlertCleared, &episode, now)?;
             changed.push(format!("cleared:{kind}"));
         }
     }

@@ -445,8 +445,8 @@ fn compose(
             }
         }
         MessageKind::OperatorAlert | MessageKind::OperatorAlertCleared => {
-            let detail = field(payload, "detail")?;
             let cleared = kind == MessageKind::OperatorAlertCleared;
+            let detail = alert_detail(payload, cleared, lang)?;
             let subject = match (ru, cleared) {
                 (false, false) => format!("[{page}] Notification deliveries need attention"),
                 (false, true) => format!("[{page}] Notification deliveries are back to normal"),
@@ -467,6 +467,34 @@ fn compose(
         other => return Err(format!("{} is not rendered as a message", other.as_str())),
     };
     Ok(message)
+}
+
+/// What an operator alert says: `{episode: stalled | dead_letters, count, minutes}`.
+fn alert_detail(payload: &Value, cleared: bool, lang: Lang) -> Result<String, String> {
+    let count = payload["count"].as_i64().unwrap_or_default();
+    let minutes = payload["minutes"].as_i64().unwrap_or_default();
+    let one = count == 1;
+    Ok(match (field(payload, "episode")?, cleared, lang) {
+        ("stalled", false, Lang::En) => format!(
+            "{count} {} waiting; the oldest was queued {minutes} minutes ago. Check the mail relay, Telegram and the scheduler.",
+            if one { "delivery is" } else { "deliveries are" }
+        ),
+        ("stalled", false, Lang::Ru) => format!(
+            "Ожидают отправки: {count}; самая старая — {minutes} мин. Проверьте почтовый релей, Telegram и планировщик."
+        ),
+        ("stalled", true, Lang::En) => "Deliveries are flowing again: nothing has waited more than ten minutes.".into(),
+        ("stalled", true, Lang::Ru) => "Доставка снова идёт: ничего не ждёт дольше десяти минут.".into(),
+        ("dead_letters", false, Lang::En) => format!(
+            "{count} {} in the last 24 hours: see the dead ones and retry them.",
+            if one { "delivery died" } else { "deliveries died" }
+        ),
+        ("dead_letters", false, Lang::Ru) => {
+            format!("Не доставлено за сутки: {count}. Посмотрите эти доставки и отправьте их повторно.")
+        }
+        ("dead_letters", true, Lang::En) => "No delivery has died in the last 24 hours.".into(),
+        ("dead_letters", true, Lang::Ru) => "За последние сутки ни одна доставка не провалилась.".into(),
+        (other, ..) => return Err(format!("{other} is not a delivery-trouble episode")),
+    })
 }
 
 fn footer_text(lang: Lang, site: &Site) -> String {
@@ -722,7 +750,7 @@ mod tests {
             }
             MessageKind::ChannelDisabled => json!({"target": "ops@example.com", "reason": "the address bounced"}),
             MessageKind::OperatorAlert | MessageKind::OperatorAlertCleared => {
-                json!({"detail": "12 deliveries are dead"})
+                json!({"episode": "dead_letters", "count": 12, "minutes": 0})
             }
             MessageKind::ChannelTest | MessageKind::TelegramConnected => json!({}),
             _ => {
