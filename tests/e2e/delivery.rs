@@ -472,8 +472,8 @@ async fn queue_behind_the_write(app: &TestApp, admin: &str, title: &str) {
     app.db.exec("update channels set enabled = true");
     app.db.exec(
         "insert into notification_outbox (message_id, kind, channel, channel_id, recipient, language, payload, status,
-                                          dedupe_key, next_attempt_at, created_at, updated_at)
-         select m.id, m.kind, 'email', c.id, c.target, 'en', '{}'::jsonb, 'pending', m.id || ':' || c.id,
+                                          next_attempt_at, created_at, updated_at)
+         select m.id, m.kind, 'email', c.id, c.target, 'en', '{}'::jsonb, 'pending',
                 now() - interval '1 hour', now(), now()
          from notification_messages m cross join channels c",
     );

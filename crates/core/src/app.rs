@@ -255,8 +255,9 @@ pub fn run_after(component: &str, env: &dyn Env, after: &[After]) {
     }
 }
 
-/// How long a request's own delivery run may take after its response (the scheduler goes on).
-const DELIVER_AFTER_RESPONSE_FOR: std::time::Duration = std::time::Duration::from_secs(20);
+/// How long a request's own delivery run may take after its response: long enough for a
+/// thousand Telegram chats at the Bot API's pace; the scheduler's next tick goes on from there.
+const DELIVER_AFTER_RESPONSE_FOR: std::time::Duration = std::time::Duration::from_secs(50);
 
 fn route<'r>(
     router: &'r Router<Handler>,

@@ -32,7 +32,7 @@ pub struct TickReport {
 
 /// How long a tick's delivery run may take (ticks come every minute; another replica's, or
 /// the next, tick goes on where it stopped).
-const DELIVERY_BUDGET: std::time::Duration = std::time::Duration::from_secs(40);
+const DELIVERY_BUDGET: std::time::Duration = std::time::Duration::from_secs(50);
 
 /// Runs the tick scheduled at `at`: makes sure the schema is current, claims the tick (one
 /// replica wins), and does its work: refreshing the public snapshot (a safety net behind the

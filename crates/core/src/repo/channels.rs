@@ -170,6 +170,12 @@ pub fn update(db: &dyn Db, id: Uuid, patch: &ChannelPatch, at: OffsetDateTime) -
 /// # Errors
 /// Database errors.
 pub fn delete(db: &dyn Db, id: Uuid) -> Result<(), DbError> {
+    // What it had waiting goes with it (the outbox keeps no foreign key: see migration 0007).
+    db.execute(
+        "update notification_outbox set status = 'cancelled', last_error = 'the channel was removed', leased_until = null
+         where channel_id = $1 and status in ('pending', 'held')",
+        &[id.into()],
+    )?;
     db.execute("delete from channels where id = $1", &[id.into()])?;
     Ok(())
 }

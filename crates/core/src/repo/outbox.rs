@@ -47,8 +47,8 @@ pub fn queue_direct(db: &dyn Db, direct: &Direct<'_>, at: OffsetDateTime) -> Res
     db.query_as(
         "with queued as (
              insert into notification_outbox (kind, channel, recipient, language, channel_id, payload, status,
-                                              dedupe_key, next_attempt_at, created_at, updated_at)
-             values ($1, $2, $3, $4, $5, $6, 'pending', 'direct:' || gen_random_uuid(),
+                                              next_attempt_at, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, 'pending',
                      $7::text::timestamptz, $7::text::timestamptz, $7::text::timestamptz)
              returning id)
          select to_jsonb(id) from queued",
@@ -71,10 +71,10 @@ pub fn queue_direct(db: &dyn Db, direct: &Direct<'_>, at: OffsetDateTime) -> Res
 pub fn queue_for_message(db: &dyn Db, message: Uuid, direct: &Direct<'_>, at: OffsetDateTime) -> Result<(), DbError> {
     db.execute(
         "insert into notification_outbox (message_id, kind, channel, recipient, language, channel_id, payload, status,
-                                          dedupe_key, next_attempt_at, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, '{}'::jsonb, 'pending', $1::uuid::text || ':' || coalesce($6::uuid::text, $4),
+                                          next_attempt_at, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, '{}'::jsonb, 'pending',
                  $7::text::timestamptz, $7::text::timestamptz, $7::text::timestamptz)
-         on conflict (dedupe_key) do nothing",
+         on conflict on constraint notification_outbox_delivery_key do nothing",
         &[
             message.into(),
             direct.kind.into(),
@@ -119,7 +119,8 @@ pub enum Audience<'a> {
 }
 
 /// Queues message `message` for every deliverable (enabled, verified) channel `audience`
-/// names: `pending` for immediate channels, `held` for digests; one row per channel, ever.
+/// names: `pending` for immediate channels, `held` for digests; one row per channel, ever
+/// (`notification_outbox_delivery_key`).
 /// Answers how many rows it queued.
 ///
 /// # Errors
@@ -147,12 +148,12 @@ pub fn fan_out(
                                where cg.channel_id = c.id and sg.service_id = any($3::text[]::uuid[])))),
          queued as (
              insert into notification_outbox (message_id, kind, channel, channel_id, recipient, language, payload,
-                                              status, dedupe_key, next_attempt_at, created_at, updated_at)
+                                              status, next_attempt_at, created_at, updated_at)
              select $1, $2, m.type, m.id, m.target, m.language, '{}'::jsonb,
                     case when m.digest = 'immediate' or m.type in ('webhook', 'mattermost') then 'pending' else 'held' end,
-                    $1::uuid::text || ':' || m.id::text, $5::text::timestamptz, $5::text::timestamptz, $5::text::timestamptz
+                    $5::text::timestamptz, $5::text::timestamptz, $5::text::timestamptz
              from matched m
-             on conflict (dedupe_key) do nothing
+             on conflict on constraint notification_outbox_delivery_key do nothing
              returning 1)
          select to_jsonb(count(*)) from queued",
         &[message.into(), kind.as_str().into(), services.as_slice().into(), webhooks_only.into(), at.into()],
