@@ -373,3 +373,60 @@ async fn the_admin_view_filters_deliveries_and_refuses_what_it_cannot_do() {
     assert_eq!(config["data"]["available_channels"], json!(["email", "telegram", "webhook", "mattermost"]));
     assert_eq!(config["data"]["telegram"], json!({"bot_username": "acme_status_bot"}));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_channel_also_verifies_by_the_link_in_its_mail() {
+    let stack = stack("sendgrid").await;
+    let app = &stack.app;
+    let (_, token) = app.token_for("user").await;
+    let created =
+        app.create(&token, "/api/v1/me/channels", json!({"type": "email", "target": "linked@acme.test"})).await;
+    let mail = nth(&stack.relay, 1).await;
+    let text = crate::notifications::text_of("sendgrid", &mail);
+    let link = crate::notifications::url_in(&text, "https://status.acme.test/subscribers/confirm?token=");
+    let page = app.get(link.trim_start_matches("https://status.acme.test")).await;
+    assert_eq!(page.status, 200);
+    let pending = app
+        .call("GET", &format!("/api/v1/me/channels/{}", created["id"].as_str().expect("id")), Some(&token), None)
+        .await;
+    assert_eq!(pending.json()["data"]["is_verified"], false, "following the link confirms nothing");
+    let token_in_link = link.split("token=").nth(1).expect("token");
+    let confirmed = crate::notifications::post_form(app, "/subscribers/confirm", &[("token", token_in_link)]).await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.text());
+    let verified = app
+        .call("GET", &format!("/api/v1/me/channels/{}", created["id"].as_str().expect("id")), Some(&token), None)
+        .await;
+    assert_eq!(verified.json()["data"]["is_verified"], true, "the page's button does");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mattermost_channels_get_escaped_markdown() {
+    let stack = stack("sendgrid").await;
+    let app = &stack.app;
+    let (_, token) = app.token_for("operator").await;
+    let hook = format!("{}/hooks/mm", stack.hooks.url());
+    let created = app.create(&token, "/api/v1/me/channels", json!({"type": "mattermost", "target": hook})).await;
+    assert_eq!(
+        (created["is_verified"].as_bool(), created.get("secret")),
+        (Some(true), None),
+        "no signing secret for Mattermost"
+    );
+    let test = nth(&stack.hooks, 1).await.json();
+    assert_eq!(test["username"], "Service Status");
+    let admin = app.admin().await;
+    incident(app, &admin, "Queue *stuck* [again]", &[]).await;
+    let post = nth(&stack.hooks, 2).await.json();
+    let text = post["text"].as_str().expect("text");
+    assert!(text.starts_with("**Queue \\*stuck\\* \\[again\\]**\n"), "{text}");
+    assert!(text.contains("[Details](https://status.acme.test/incidents/"), "{text}");
+    // A deleted incoming webhook answers 404 in Mattermost: the channel stops.
+    stack.hooks.set_default(Reply::status(404));
+    incident(app, &admin, "Another", &[]).await;
+    nth(&stack.hooks, 3).await;
+    settle().await;
+    let channel = app
+        .call("GET", &format!("/api/v1/me/channels/{}", created["id"].as_str().expect("id")), Some(&token), None)
+        .await
+        .json();
+    assert_eq!(channel["data"]["is_enabled"], false, "{channel}");
+}
