@@ -442,3 +442,170 @@ async fn resolved_at_backfills_an_incident_declared_closed() {
         .await;
     assert_eq!(field_errors(&open), ["resolved_at"]);
 }
+
+/// A v1 client: channels by type and target, one subscription per person.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_v1_client_keeps_channels_and_its_one_subscription() {
+    let stack = crate::notifications::stack("sendgrid").await;
+    let app = &stack.app;
+    let admin = app.admin().await;
+    let api = app.create(&admin, "/api/v1/services", json!({"name": "API", "slug": "api"})).await;
+    let (me_id, me) = app.token_for("user").await;
+
+    let created = app
+        .call("POST", "/api/v1/me/channels", Some(&me), Some(&json!({"type": "email", "target": "v1@acme.test"})))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let channel = created.json()["data"].clone();
+    for key in ["id", "user_id", "type", "target", "is_enabled", "is_verified", "created_at", "updated_at"] {
+        assert!(channel.get(key).is_some(), "v1 reads {key}: {channel}");
+    }
+    assert_eq!(
+        (channel["user_id"].as_str(), channel["is_enabled"].as_bool(), channel["is_verified"].as_bool()),
+        (Some(me_id.to_string().as_str()), Some(true), Some(false))
+    );
+    let id = channel["id"].as_str().expect("id").to_owned();
+    let listed = app.call("GET", "/api/v1/me/channels", Some(&me), None).await.json();
+    assert_eq!(listed["data"][0]["id"], channel["id"]);
+    let without = app.call("POST", &format!("/api/v1/me/channels/{id}/verify"), Some(&me), None).await;
+    assert_eq!(
+        (without.status, field_errors(&without)),
+        (400, vec!["code".to_owned()]),
+        "an e-mail channel proves its address (v1 took it on trust)"
+    );
+    let code = crate::notifications::code_in(&crate::notifications::nth(&stack.relay, 1).await);
+    let verified =
+        app.call("POST", &format!("/api/v1/me/channels/{id}/verify"), Some(&me), Some(&json!({"code": code}))).await;
+    assert_eq!((verified.status, verified.json()["data"]["is_verified"].as_bool()), (200, Some(true)));
+
+    // One subscription per person: POST answers 200 in the v1 shape; DELETE goes back to all.
+    let chosen =
+        app.call("POST", "/api/v1/me/subscriptions", Some(&me), Some(&json!({"service_ids": [api["id"]]}))).await;
+    assert_eq!(chosen.status, 200, "{}", chosen.text());
+    let subscription = chosen.json()["data"].clone();
+    assert_eq!(
+        (subscription["user_id"].as_str(), subscription["service_ids"].clone()),
+        (Some(me_id.to_string().as_str()), json!([api["id"]]))
+    );
+    assert!(subscription["id"].is_string() && subscription["created_at"].is_string(), "{subscription}");
+    let read = app.call("GET", "/api/v1/me/subscriptions", Some(&me), None).await.json();
+    assert_eq!(
+        read["data"]["channels"][0]["subscribed_service_ids"],
+        json!([api["id"]]),
+        "GET answers v2's shape where the paths collide"
+    );
+    assert_eq!(app.call("DELETE", "/api/v1/me/subscriptions", Some(&me), None).await.status, 204);
+    let read = app.call("GET", "/api/v1/me/subscriptions", Some(&me), None).await.json();
+    assert_eq!(
+        (
+            read["data"]["channels"][0]["subscribe_to_all_services"].as_bool(),
+            read["data"]["channels"][0]["subscribed_service_ids"].clone()
+        ),
+        (Some(true), json!([]))
+    );
+
+    let paused =
+        app.call("PATCH", &format!("/api/v1/me/channels/{id}"), Some(&me), Some(&json!({"is_enabled": false}))).await;
+    assert_eq!((paused.status, paused.json()["data"]["is_enabled"].as_bool()), (200, Some(false)));
+    let (_, stranger) = app.token_for("user").await;
+    assert_eq!(
+        app.call("DELETE", &format!("/api/v1/me/channels/{id}"), Some(&stranger), None).await.status,
+        403,
+        "another's channel"
+    );
+    assert_eq!(app.call("DELETE", &format!("/api/v1/me/channels/{id}"), Some(&me), None).await.status, 204);
+
+    // A v1 client names the Telegram chat: that chat, and only it, connects the channel.
+    let telegram = app
+        .call("POST", "/api/v1/me/channels", Some(&me), Some(&json!({"type": "telegram", "target": "123456"})))
+        .await;
+    assert_eq!(telegram.status, 201, "{}", telegram.text());
+    let telegram = telegram.json()["data"].clone();
+    assert_eq!((telegram["target"].as_str(), telegram["is_verified"].as_bool()), (Some("123456"), Some(false)));
+    let start =
+        telegram["verification"]["url"].as_str().expect("deep link").split("?start=").nth(1).expect("token").to_owned();
+    let from = |chat: i64| {
+        let start = start.clone();
+        async move {
+            let update = json!({"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": chat, "type": "private"}, "text": format!("/start {start}")}});
+            app.send(
+                app.request(reqwest::Method::POST, "/api/v1/telegram/webhook")
+                    .header("x-telegram-bot-api-secret-token", "tg-secret")
+                    .json(&update),
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(from(999).await, 200);
+    let path = format!("/api/v1/me/channels/{}", telegram["id"].as_str().expect("id"));
+    assert_eq!(
+        app.call("GET", &path, Some(&me), None).await.json()["data"]["is_verified"],
+        false,
+        "another chat does not connect it"
+    );
+    assert_eq!(from(123_456).await, 200);
+    assert_eq!(app.call("GET", &path, Some(&me), None).await.json()["data"]["is_verified"], true);
+    let bad = app
+        .call("POST", "/api/v1/me/channels", Some(&me), Some(&json!({"type": "telegram", "target": "@someone"})))
+        .await;
+    assert_eq!((bad.status, field_errors(&bad)), (400, vec!["target".to_owned()]), "never silently dropped");
+}
+
+/// A v2 client: the notification config, per-channel subscriptions, a new code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_v2_client_reads_the_config_and_subscribes_each_channel() {
+    let stack = crate::notifications::stack("sendgrid").await;
+    let app = &stack.app;
+    let config = app.get("/api/v1/notifications/config").await;
+    assert_eq!(config.status, 200);
+    let config = config.json()["data"].clone();
+    assert!(
+        config["available_channels"]
+            .as_array()
+            .is_some_and(|c| c.contains(&json!("email")) && c.contains(&json!("telegram"))),
+        "{config}"
+    );
+    assert_eq!(config["telegram"]["bot_username"], "acme_status_bot");
+    let bare = TestApp::spawn().await;
+    let bare_config = bare.get("/api/v1/notifications/config").await.json()["data"].clone();
+    assert_eq!(bare_config["available_channels"], json!([]), "nothing configured, nothing offered");
+    assert!(bare_config.get("telegram").is_none(), "telegram only when set up: {bare_config}");
+
+    let admin = app.admin().await;
+    let api = app.create(&admin, "/api/v1/services", json!({"name": "API", "slug": "api"})).await;
+    let (_, me) = app.token_for("user").await;
+    let channel = app.create(&me, "/api/v1/me/channels", json!({"type": "email", "target": "v2@acme.test"})).await;
+    assert_eq!(
+        (channel["is_default"].as_bool(), channel["subscribe_to_all_services"].as_bool()),
+        (Some(true), Some(true)),
+        "a person's first channel is their default"
+    );
+    let id = channel["id"].as_str().expect("id");
+    let resend = app.call("POST", &format!("/api/v1/me/channels/{id}/resend-code"), Some(&me), None).await;
+    assert_eq!(resend.status, 429, "one code a minute");
+    let put = app
+        .call(
+            "PUT",
+            &format!("/api/v1/me/channels/{id}/subscriptions"),
+            Some(&me),
+            Some(&json!({"subscribe_to_all_services": false, "service_ids": [api["id"]]})),
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.text());
+    let data = put.json()["data"].clone();
+    assert_eq!(
+        (data["channel_id"].clone(), data["subscribe_to_all_services"].clone(), data["subscribed_service_ids"].clone()),
+        (json!(id), json!(false), json!([api["id"]]))
+    );
+    let read = app.call("GET", "/api/v1/me/subscriptions", Some(&me), None).await.json();
+    let entry = &read["data"]["channels"][0];
+    assert_eq!(
+        (
+            entry["channel"]["id"].as_str(),
+            entry["subscribe_to_all_services"].as_bool(),
+            entry["subscribed_service_ids"].clone()
+        ),
+        (Some(id), Some(false), json!([api["id"]]))
+    );
+}

@@ -205,7 +205,7 @@ pub fn verify(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let channel = owned(ctx)?;
     match channel.channel_type {
         ChannelType::Email => {
-            let mut body = Body::parse(ctx.request)?;
+            let mut body = Body::parse_or_empty(ctx.request)?;
             let code = body.required_str("code");
             body.finish()?;
             let code = present(code)?;

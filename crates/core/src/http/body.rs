@@ -38,6 +38,18 @@ impl Body {
         }
     }
 
+    /// [`Body::parse`], with an empty body read as `{}`: a request that sends nothing is told
+    /// which fields it lacks rather than that it is not JSON.
+    ///
+    /// # Errors
+    /// 400 for a body that is not a JSON object.
+    pub fn parse_or_empty(request: &Request) -> Result<Self, ApiError> {
+        if request.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self { map: Map::new(), errors: Vec::new(), known: RefCell::default() });
+        }
+        Self::parse(request)
+    }
+
     /// Records a field error.
     pub fn error(&mut self, field: &str, message: impl Into<String>) {
         self.errors.push(FieldError::new(field, message));

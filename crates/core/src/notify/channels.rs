@@ -79,6 +79,20 @@ pub fn check_url(raw: &str) -> Result<String, String> {
     Ok(raw.to_owned())
 }
 
+/// A Telegram chat a client names: empty (learned when the deep link is opened), or a chat id.
+///
+/// # Errors
+/// A message saying what a chat id is.
+pub fn telegram_chat(raw: &str) -> Result<String, String> {
+    let chat = raw.trim();
+    let digits = chat.strip_prefix('-').unwrap_or(chat);
+    if chat.is_empty() || (!digits.is_empty() && digits.len() <= 20 && digits.chars().all(|c| c.is_ascii_digit())) {
+        Ok(chat.to_owned())
+    } else {
+        Err("must be a Telegram chat id (digits, negative for groups), or left out: the chat is learned when the deep link is opened".into())
+    }
+}
+
 /// Answers a `Result`'s error as a 400 on `field`.
 fn on<T>(field: &str, result: Result<T, String>) -> Result<T, Error> {
     result.map_err(|m| Error::invalid(field, m))
@@ -256,8 +270,9 @@ pub fn create(
             }
             url
         }
-        // The chat id is learned from Telegram when the user opens the deep link.
-        ChannelType::Telegram => String::new(),
+        // The chat is learned from Telegram when the user opens the deep link; a client that
+        // names it (as the old service's did) gets exactly that chat or nothing.
+        ChannelType::Telegram => on("target", telegram_chat(&input.target))?,
     };
     check_choices(db, &input.service_ids, &input.group_ids)?;
     let secret = (input.channel_type == ChannelType::Webhook)

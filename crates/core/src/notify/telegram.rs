@@ -45,8 +45,9 @@ pub fn handle(db: &dyn Db, update: &Value, now: OffsetDateTime) -> Result<Handle
     let text = update.pointer("/message/text").and_then(Value::as_str).unwrap_or_default().trim();
     let Some(chat) = chat_id(update, "/message/chat/id") else { return Ok(Handled::Ignored) };
     if let Some(token) = text.strip_prefix("/start ") {
+        // A channel made for a named chat is connected by that chat only.
         let Some(channel) = repo::find_by_token(db, &tokens::hash_secret(token.trim()), now)?
-            .filter(|c| c.channel_type == ChannelType::Telegram)
+            .filter(|c| c.channel_type == ChannelType::Telegram && (c.target.is_empty() || c.target == chat))
         else {
             return Ok(Handled::Ignored);
         };
