@@ -94,6 +94,8 @@ alter table notification_outbox
     add column last_error      text,
     add column sent_at         timestamptz,
     add column updated_at      timestamptz,
+    -- The order rows were queued in (ids are random): what is due is sent in that order.
+    add column seq             bigint      generated always as identity,
     add constraint notification_outbox_delivery_key unique (message_id, channel_id);
 update notification_outbox set next_attempt_at = created_at, updated_at = created_at;
 alter table notification_outbox
@@ -106,7 +108,7 @@ alter table notification_outbox
     add constraint notification_outbox_status_check
         check (status in ('pending', 'sending', 'sent', 'dead', 'held', 'digested', 'cancelled'));
 drop index notification_outbox_pending_idx;
-create index notification_outbox_due_idx on notification_outbox (next_attempt_at) where status in ('pending', 'sending');
+create index notification_outbox_due_idx on notification_outbox (next_attempt_at, seq) where status in ('pending', 'sending');
 create index notification_outbox_held_idx on notification_outbox (channel_id) where status = 'held';
 create index notification_outbox_listing_idx on notification_outbox (created_at desc, id);
 

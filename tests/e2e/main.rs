@@ -12,6 +12,7 @@ mod events;
 mod fidelity;
 mod identity;
 mod key_value;
+mod maintenance;
 mod manifest_rules;
 mod notifications;
 mod null_fields;

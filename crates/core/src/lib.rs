@@ -6,7 +6,8 @@
 //! - [`app`]: the pipeline every HTTP component runs a request through ([`app::dispatch`]).
 //! - [`api`]: the handlers (`require` → parse a command → one use case → respond); a
 //!   component is a router over them.
-//! - [`events`], [`catalog`]: the use cases, shared by the API, the scheduler and webhooks.
+//! - [`events`], [`catalog`]: the use cases, shared by the API, the scheduler and webhooks;
+//!   [`automation`]: what the scheduler does with them (maintenance, housekeeping).
 //! - [`public`]: the public face, rendered ahead of time into the key-value store.
 //! - [`notify`]: subscriptions and notifications: the outbox, messages, the delivery engine.
 //! - [`domain`]: values with invariants and the typed shapes of the product.
@@ -27,6 +28,7 @@ pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod automation;
 pub mod catalog;
 pub mod config;
 pub mod db;

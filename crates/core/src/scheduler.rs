@@ -18,6 +18,8 @@ pub struct TickReport {
     pub claimed: bool,
     /// Old scheduler runs pruned.
     pub pruned_runs: i64,
+    /// What maintenance automation did (claimed ticks only).
+    pub maintenance: Option<crate::automation::maintenance::MaintenanceReport>,
     /// What the safety-net refresh of the public snapshot did (claimed ticks only).
     pub published: Option<Published>,
     /// Digests composed.
@@ -35,9 +37,10 @@ pub struct TickReport {
 const DELIVERY_BUDGET: std::time::Duration = std::time::Duration::from_secs(50);
 
 /// Runs the tick scheduled at `at`: makes sure the schema is current, claims the tick (one
-/// replica wins), and does its work: refreshing the public snapshot (a safety net behind the
-/// refresh every write makes, and what moves the page's uptime bars with the clock). Later
-/// features add their jobs here, after the claim.
+/// replica wins), and does its work: maintenance automation, refreshing the public snapshot (a
+/// safety net behind the refresh every write makes, and what moves the page's uptime bars with
+/// the clock), digests, a delivery run, the operators' alerts. Each step's failure is recorded
+/// and the others still run.
 ///
 /// # Errors
 /// The failure's text; the cron trigger logs it and the next tick runs as usual.
@@ -50,6 +53,7 @@ pub fn tick(env: &dyn Env, at: OffsetDateTime) -> Result<TickReport, String> {
         scheduled_at: crate::time::format_rfc3339(at),
         claimed: claim.claimed,
         pruned_runs: claim.pruned,
+        maintenance: None,
         published: None,
         digests: 0,
         deliveries: None,
@@ -57,6 +61,11 @@ pub fn tick(env: &dyn Env, at: OffsetDateTime) -> Result<TickReport, String> {
         errors: Vec::new(),
     };
     if claim.claimed {
+        // Maintenance first: what it changes is in this tick's snapshot and deliveries.
+        match crate::automation::maintenance::run(db, at) {
+            Ok(done) => report.maintenance = Some(done),
+            Err(e) => report.errors.push(format!("maintenance: {e}")),
+        }
         let kv = env.kv().map_err(|e| e.to_string())?;
         match publish::refresh(db, kv, &Site::of(config), at) {
             Ok(published) => report.published = Some(published),
@@ -64,7 +73,8 @@ pub fn tick(env: &dyn Env, at: OffsetDateTime) -> Result<TickReport, String> {
         }
         notifications(env, db, at, &mut report);
         let details = serde_json::json!({
-            "pruned_runs": report.pruned_runs, "published": report.published, "digests": report.digests,
+            "pruned_runs": report.pruned_runs, "maintenance": report.maintenance,
+            "published": report.published, "digests": report.digests,
             "deliveries": report.deliveries, "alerts": report.alerts, "errors": report.errors,
         });
         runs::record_tick_details(db, at, &details).map_err(|e| e.to_string())?;

@@ -8,7 +8,7 @@ use statuspage_core::actor::Actor;
 use statuspage_core::catalog::{self, ServiceInput};
 use statuspage_core::db::{DbExt, NativeDb, transaction};
 use statuspage_core::domain::{
-    ChangeKind, EventStatus, EventType, Name, ServiceStatus, Severity, Slug, StatusSource, Title,
+    Automation, ChangeKind, EventStatus, EventType, Name, ServiceStatus, Severity, Slug, StatusSource, Title,
 };
 use statuspage_core::error::Error;
 use statuspage_core::events::{
@@ -141,7 +141,7 @@ fn maintenance_changes_nothing_until_it_starts_and_the_scheduler_can_run_it() {
     let window =
         MaintenanceWindow::new(datetime!(2026-12-02 02:00 UTC), datetime!(2026-12-02 03:00 UTC)).expect("window");
     let planned = NewEvent {
-        kind: EventKind::Maintenance { window, auto_transition: true },
+        kind: EventKind::Maintenance { window, automation: Automation::ON },
         status: EventStatus::Scheduled,
         title: Some(Title::parse("Upgrade").expect("title")),
         description: Some("Minor version".into()),
@@ -248,7 +248,7 @@ fn the_service_json_and_the_sql_functions_agree_on_derived_status() {
         kind: EventKind::Maintenance {
             window: MaintenanceWindow::new(datetime!(2026-12-02 0:00 UTC), datetime!(2026-12-02 1:00 UTC))
                 .expect("window"),
-            auto_transition: true,
+            automation: Automation::ON,
         },
         status: EventStatus::Scheduled,
         ..incident(vec![(ids[2], ServiceStatus::Maintenance)])

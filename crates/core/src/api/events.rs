@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::api::parse::{self, Listing, affected_list, past_time, path_id, time_query, uuid_query};
 use crate::app::Ctx;
 use crate::auth::Action;
-use crate::domain::{EventStatus, EventType, Severity, Title, bounded};
+use crate::domain::{Automation, EventStatus, EventType, Severity, Title, bounded};
 use crate::events::{
     self, AffectedInput, EventKind, EventUpdateCommand, MaintenanceWindow, NewEvent, TemplateRef, TemplateUse,
     status_for,
@@ -59,6 +59,22 @@ fn template_use(body: &mut Body) -> Option<TemplateUse> {
 const EVENT_READ_ONLY: &[&str] =
     &["id", "created_at", "updated_at", "created_by", "monitoring_at", "updates", "group_ids", "severity_label"];
 
+/// How maintenance runs itself: `auto_start` and `auto_complete` (each on unless turned off;
+/// `auto_transition` sets both, as the API had it first), and `remind_before_minutes`.
+fn automation(body: &mut Body) -> Automation {
+    let both = body.optional_bool("auto_transition");
+    let auto_start = body.optional_bool("auto_start").or(both).unwrap_or(true);
+    let auto_complete = body.optional_bool("auto_complete").or(both).unwrap_or(true);
+    let remind_before_minutes = body.optional_i32("remind_before_minutes").and_then(|m| {
+        let range = 1..=Automation::MAX_REMIND_BEFORE_MINUTES;
+        body.check(
+            "remind_before_minutes",
+            if range.contains(&m) { Ok(m) } else { Err("must be from 1 to 10080 (a week)".to_owned()) },
+        )
+    });
+    Automation { auto_start, auto_complete, remind_before_minutes }
+}
+
 /// `POST /api/v1/events` body, every field error at once (in the documented field order).
 fn new_event(request: &Request, now: OffsetDateTime) -> Result<NewEvent, ApiError> {
     let mut body = Body::parse(request)?;
@@ -75,7 +91,7 @@ fn new_event(request: &Request, now: OffsetDateTime) -> Result<NewEvent, ApiErro
     let description = text(&mut body, "description");
     let message = text(&mut body, "message");
     let notify_subscribers = body.optional_bool("notify_subscribers").unwrap_or(false);
-    let auto_transition = body.optional_bool("auto_transition").unwrap_or(true);
+    let automation = automation(&mut body);
     let started_at = body.optional_str("started_at").and_then(|t| body.check("started_at", past_time(&t, now)));
     let resolved_at = body.optional_str("resolved_at").and_then(|t| body.check("resolved_at", past_time(&t, now)));
     let window = maintenance_window(&mut body, event_type);
@@ -86,7 +102,7 @@ fn new_event(request: &Request, now: OffsetDateTime) -> Result<NewEvent, ApiErro
     body.finish()?;
     let kind = match present(event_type)? {
         EventType::Incident => EventKind::Incident { severity: present(severity)? },
-        EventType::Maintenance => EventKind::Maintenance { window: present(window)?, auto_transition },
+        EventType::Maintenance => EventKind::Maintenance { window: present(window)?, automation },
     };
     // The old service's `service_ids`: each at the status its severity implies, unless named
     // with a status in `affected_services` too.
@@ -349,7 +365,10 @@ mod tests {
                 "scheduled_start_at": "2026-01-01T01:00:00+01:00", "scheduled_end_at": "2026-01-01T01:00:00Z"}"#,
         )
         .expect("valid");
-        let EventKind::Maintenance { window, auto_transition } = command.kind else { panic!("maintenance") };
-        assert_eq!((window.end() - window.start(), auto_transition), (time::Duration::HOUR, false));
+        let EventKind::Maintenance { window, automation } = command.kind else { panic!("maintenance") };
+        assert_eq!(
+            (window.end() - window.start(), automation.auto_start, automation.auto_complete),
+            (time::Duration::HOUR, false, false)
+        );
     }
 }

@@ -203,8 +203,20 @@ pub struct Event {
     /// Maintenance window end.
     #[serde(with = "crate::time::serde::option")]
     pub scheduled_end_at: Option<OffsetDateTime>,
-    /// Maintenance moves itself through its window.
+    /// Maintenance moves itself through its window (starts and completes by itself).
     pub auto_transition: bool,
+    /// Maintenance starts by itself at `scheduled_start_at`.
+    #[serde(default)]
+    pub auto_start: bool,
+    /// Maintenance completes by itself at `scheduled_end_at`.
+    #[serde(default)]
+    pub auto_complete: bool,
+    /// Subscribers are reminded this many minutes before the start.
+    #[serde(default)]
+    pub remind_before_minutes: Option<i32>,
+    /// When they were.
+    #[serde(default, with = "crate::time::serde::option")]
+    pub reminded_at: Option<OffsetDateTime>,
     /// When it started (the first open status).
     #[serde(with = "crate::time::serde::option")]
     pub started_at: Option<OffsetDateTime>,
@@ -326,6 +338,27 @@ pub struct EventChange {
     /// When.
     #[serde(with = "crate::time::serde")]
     pub created_at: OffsetDateTime,
+}
+
+/// How planned maintenance runs itself: the scheduler starts it at `scheduled_start_at`,
+/// completes it at `scheduled_end_at`, and reminds subscribers some minutes before the start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Automation {
+    /// Starts by itself.
+    pub auto_start: bool,
+    /// Completes by itself.
+    pub auto_complete: bool,
+    /// Minutes before the start to remind subscribers (1 to 10,080, a week); none for no
+    /// reminder.
+    pub remind_before_minutes: Option<i32>,
+}
+
+impl Automation {
+    /// The longest reminder lead: a week.
+    pub const MAX_REMIND_BEFORE_MINUTES: i32 = 10_080;
+
+    /// Starts and completes by itself, no reminder (the default).
+    pub const ON: Self = Self { auto_start: true, auto_complete: true, remind_before_minutes: None };
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ mod text;
 mod user;
 
 pub use event::{
-    AffectedService, ChangeKind, Event, EventChange, EventStatus, EventType, EventUpdate, EventWithTimeline, Severity,
+    AffectedService, Automation, ChangeKind, Event, EventChange, EventStatus, EventType, EventUpdate,
+    EventWithTimeline, Severity,
 };
 pub use group::Group;
 pub use service::{Service, ServiceStatus, StatusLogEntry, StatusSource, Tags};

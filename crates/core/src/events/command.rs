@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::domain::{EventStatus, EventType, ServiceStatus, Severity, Title};
+use crate::domain::{Automation, EventStatus, EventType, ServiceStatus, Severity, Title};
 
 /// A maintenance window: `start` strictly before `end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,8 +50,8 @@ pub enum EventKind {
     Maintenance {
         /// Required for maintenance.
         window: MaintenanceWindow,
-        /// Whether the scheduler moves it through its window.
-        auto_transition: bool,
+        /// How the scheduler moves it through its window.
+        automation: Automation,
     },
 }
 

@@ -13,7 +13,7 @@ use super::find;
 use crate::actor::Actor;
 use crate::audit::Entry;
 use crate::db::Db;
-use crate::domain::{EventStatus, EventType, EventWithTimeline, Severity, Title, template};
+use crate::domain::{Automation, EventStatus, EventType, EventWithTimeline, Severity, Title, template};
 use crate::error::{Error, FieldError};
 use crate::repo::events::{self, NewEventRow, NewUpdateRow};
 use crate::repo::{groups, services, templates};
@@ -53,11 +53,9 @@ pub fn declare(db: &dyn Db, actor: &Actor, now: OffsetDateTime, command: NewEven
     let affected = resolve_affected(db, &command.affected, ("affected_services", "affected_groups"))?;
     let ids: Vec<Uuid> = affected.keys().copied().collect();
     let (title, description, template_id) = title_and_description(db, &command, &ids, started)?;
-    let (severity, window, auto_transition) = match command.kind {
-        EventKind::Incident { severity } => (Some(severity), None, true),
-        EventKind::Maintenance { window, auto_transition } => {
-            (None, Some((window.start(), window.end())), auto_transition)
-        }
+    let (severity, window, automation) = match command.kind {
+        EventKind::Incident { severity } => (Some(severity), None, Automation::ON),
+        EventKind::Maintenance { window, automation } => (None, Some((window.start(), window.end())), automation),
     };
     let row = NewEventRow {
         event_type,
@@ -67,7 +65,7 @@ pub fn declare(db: &dyn Db, actor: &Actor, now: OffsetDateTime, command: NewEven
         description: &description,
         notify_subscribers: command.notify_subscribers,
         window,
-        auto_transition,
+        automation,
         created_by: actor.id(),
         template_id,
     };

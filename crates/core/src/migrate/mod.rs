@@ -44,6 +44,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0007_notifications",
         sql: include_str!("../../../../migrations/0007_notifications.sql"),
     },
+    Migration { version: 8, name: "0008_automation", sql: include_str!("../../../../migrations/0008_automation.sql") },
 ];
 
 /// The development seed (SPEC §3 accounts and a demo catalog), applied when `dev_seed=true`.

@@ -7,7 +7,7 @@
 //! the address itself is the problem. It runs on every scheduler tick, and right after each
 //! write that queued something (after that write's response has gone).
 
-use std::collections::BTreeMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
@@ -155,7 +155,9 @@ impl Round<'_> {
 
     fn deliver(&self, env: &dyn Env, claimed: &[Claimed], report: &mut RunReport) -> Result<(), crate::db::DbError> {
         let mut jobs: Vec<Job<'_>> = Vec::new();
-        let mut emails: BTreeMap<(String, String), Vec<&Claimed>> = BTreeMap::new();
+        // E-mail rows grouped by message and language, the groups in the order claimed.
+        let mut emails: Vec<Vec<&Claimed>> = Vec::new();
+        let mut email_group: HashMap<(String, String), usize> = HashMap::new();
         for row in claimed {
             if row.orphaned || !row.deliverable {
                 let reason = if row.orphaned { "the channel was removed" } else { "the channel no longer receives" };
@@ -172,7 +174,11 @@ impl Round<'_> {
                 Ok(ChannelType::Email) => {
                     // One rendering per message and language, shared by its recipients.
                     let group = row.message_id.map_or_else(|| row.id.to_string(), |m| m.to_string());
-                    emails.entry((group, row.language.clone())).or_default().push(row);
+                    let index = *email_group.entry((group, row.language.clone())).or_insert_with(|| {
+                        emails.push(Vec::new());
+                        emails.len() - 1
+                    });
+                    emails[index].push(row);
                 }
                 Ok(channel) => match self.single_job(kind, channel, row) {
                     Ok(job) => jobs.push(job),
@@ -181,7 +187,7 @@ impl Round<'_> {
                 Err(e) => self.fail(row, &Outcome::Permanent { reason: e, disable: false }, report)?,
             }
         }
-        for rows in emails.values() {
+        for rows in &emails {
             self.email_jobs(rows, &mut jobs, report)?;
         }
         let (telegram, other): (Vec<Job<'_>>, Vec<Job<'_>>) = jobs.into_iter().partition(|j| j.via == Via::Telegram);
@@ -202,24 +208,20 @@ impl Round<'_> {
         pace: Option<Duration>,
         report: &mut RunReport,
     ) -> Result<(), crate::db::DbError> {
-        let mut jobs = jobs.into_iter().peekable();
-        while jobs.peek().is_some() {
-            let wave: Vec<Job<'_>> = jobs.by_ref().take(width).collect();
+        let mut pending: VecDeque<Job<'_>> = jobs.into();
+        while !pending.is_empty() {
+            let wave = next_wave(&mut pending, width);
             let slowest = wave.iter().map(|j| j.request.timeout).max().unwrap_or_default();
             if Instant::now() + slowest + LEASE_MARGIN > self.lease_ends {
-                let rest: Vec<uuid::Uuid> = wave
-                    .iter()
-                    .chain(jobs.by_ref().collect::<Vec<_>>().iter())
-                    .flat_map(|j| j.deliveries.iter().map(|d| d.id))
-                    .collect();
+                let rest: Vec<uuid::Uuid> =
+                    wave.iter().chain(pending.iter()).flat_map(|j| j.deliveries.iter().map(|d| d.id)).collect();
                 report.released += rest.len();
                 return outbox::release(self.db, &rest, self.now);
             }
             let started = Instant::now();
             self.send(env, wave, width, report)?;
-
             if let Some(pace) = pace
-                && jobs.peek().is_some()
+                && !pending.is_empty()
                 && let Some(rest) = pace.checked_sub(started.elapsed())
             {
                 env.http().sleep(rest);
@@ -408,9 +410,73 @@ impl Round<'_> {
     }
 }
 
+/// Whom a job writes to: its channels (or addresses, for direct mail).
+fn recipients<'a>(job: &'a Job<'_>) -> impl Iterator<Item = String> + 'a {
+    job.deliveries.iter().map(|d| d.channel_id.map_or_else(|| d.recipient.clone(), |c| c.to_string()))
+}
+
+/// The next `width` jobs to send at once, taken in order, except that a job writing to a
+/// recipient of an earlier job still waiting waits too: one recipient's messages are sent one
+/// after the other, in the order they were queued (a window's start before its completion),
+/// never side by side.
+fn next_wave<'c>(pending: &mut VecDeque<Job<'c>>, width: usize) -> Vec<Job<'c>> {
+    let mut wave = Vec::new();
+    let mut in_wave: HashSet<String> = HashSet::new();
+    let mut held_back: HashSet<String> = HashSet::new();
+    let mut rest = VecDeque::new();
+    while let Some(job) = pending.pop_front() {
+        let whom: Vec<String> = recipients(&job).collect();
+        if wave.len() < width && whom.iter().all(|r| !in_wave.contains(r) && !held_back.contains(r)) {
+            in_wave.extend(whom);
+            wave.push(job);
+        } else {
+            held_back.extend(whom);
+            rest.push_back(job);
+        }
+    }
+    *pending = rest;
+    wave
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn claimed(channel: u128) -> Claimed {
+        Claimed {
+            id: Uuid::new_v4(),
+            kind: "incident_created".into(),
+            channel: "telegram".into(),
+            channel_id: Some(Uuid::from_u128(channel)),
+            recipient: channel.to_string(),
+            language: "en".into(),
+            message_id: None,
+            payload: serde_json::json!({}),
+            attempts: 1,
+            secret: None,
+            deliverable: true,
+            orphaned: false,
+        }
+    }
+
+    #[test]
+    fn a_recipients_messages_go_one_after_the_other_in_order() {
+        let rows: Vec<Claimed> = [1, 2, 1, 3, 4, 2, 5].into_iter().map(claimed).collect();
+        let job = |row| Job {
+            request: OutRequest::post_json(String::new(), &serde_json::json!({}), Duration::from_secs(1)),
+            deliveries: vec![row],
+            via: Via::Telegram,
+        };
+        let mut pending: VecDeque<Job<'_>> = rows.iter().map(job).collect();
+        let mut waves = Vec::new();
+        while !pending.is_empty() {
+            let wave = next_wave(&mut pending, 3);
+            waves.push(wave.iter().map(|j| j.deliveries[0].recipient.clone()).collect::<Vec<_>>());
+        }
+        // The second message to 1 waits for the first, and so does everything queued after it
+        // for a recipient it holds back; each wave has distinct recipients and at most three.
+        assert_eq!(waves, [vec!["1", "2", "3"], vec!["1", "4", "2"], vec!["5"]]);
+    }
 
     #[test]
     fn back_off_doubles_with_jitter_and_honours_the_far_side() {

@@ -103,3 +103,16 @@ pub fn queue_cancellation(db: &dyn Db, event: &Event, at: OffsetDateTime) -> Res
     let deliveries = outbox::fan_out(db, message, kind, Audience::Services(&event.service_ids), at)?;
     Ok(Queued { message: Some(message), deliveries })
 }
+
+/// Queues the reminder that maintenance `event` (still scheduled) starts soon.
+///
+/// # Errors
+/// Database errors.
+pub fn queue_reminder(db: &dyn Db, event: &Event, at: OffsetDateTime) -> Result<Queued, DbError> {
+    let facts = EventFacts { event: event.clone(), update: None };
+    let payload = serde_json::to_value(&facts).unwrap_or_default();
+    let kind = MessageKind::MaintenanceReminder;
+    let message = outbox::insert_message(db, kind, (Some(event.id), None), payload, at)?;
+    let deliveries = outbox::fan_out(db, message, kind, Audience::Services(&event.service_ids), at)?;
+    Ok(Queued { message: Some(message), deliveries })
+}

@@ -187,10 +187,10 @@ impl V2<'_> {
             let extra = json!({
                 "scheduled_for": e.scheduled_start_at.map(format_rfc3339),
                 "scheduled_until": e.scheduled_end_at.map(format_rfc3339),
-                "scheduled_remind_prior": false,
-                "scheduled_reminded_at": Value::Null,
-                "scheduled_auto_in_progress": e.auto_transition,
-                "scheduled_auto_completed": e.auto_transition,
+                "scheduled_remind_prior": e.remind_before_minutes.is_some(),
+                "scheduled_reminded_at": e.reminded_at.map(format_rfc3339),
+                "scheduled_auto_in_progress": e.auto_start,
+                "scheduled_auto_completed": e.auto_complete,
             });
             if let (Some(target), Value::Object(extra)) = (incident.as_object_mut(), extra) {
                 target.extend(extra);

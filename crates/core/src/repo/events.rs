@@ -7,7 +7,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::db::{Db, DbError, DbExt, Param, Window};
-use crate::domain::{ChangeKind, Event, EventChange, EventStatus, EventType, EventUpdate, ServiceStatus, Severity};
+use crate::domain::{
+    Automation, ChangeKind, Event, EventChange, EventStatus, EventType, EventUpdate, ServiceStatus, Severity,
+};
 use crate::repo::{Listed, list_page};
 
 /// The shape of [`Event`] for the event aliased `e`.
@@ -17,7 +19,9 @@ macro_rules! event_json {
             'id', e.id, 'type', e.type, 'status', e.status, 'severity', e.severity, 'title', e.title,
             'description', e.description, 'notify_subscribers', e.notify_subscribers,
             'scheduled_start_at', rfc3339(e.scheduled_start_at), 'scheduled_end_at', rfc3339(e.scheduled_end_at),
-            'auto_transition', e.auto_transition, 'started_at', rfc3339(e.started_at),
+            'auto_transition', e.auto_start and e.auto_complete, 'auto_start', e.auto_start,
+            'auto_complete', e.auto_complete, 'remind_before_minutes', e.remind_before_minutes,
+            'reminded_at', rfc3339(e.reminded_at), 'started_at', rfc3339(e.started_at),
             'monitoring_at', rfc3339(e.monitoring_at), 'resolved_at', rfc3339(e.resolved_at),
             'created_by', e.created_by, 'created_at', rfc3339(e.created_at), 'updated_at', rfc3339(e.updated_at),
             'affected_services', coalesce((
@@ -52,8 +56,8 @@ pub struct NewEventRow<'a> {
     pub notify_subscribers: bool,
     /// Maintenance window.
     pub window: Option<(OffsetDateTime, OffsetDateTime)>,
-    /// Maintenance runs itself.
-    pub auto_transition: bool,
+    /// How maintenance runs itself.
+    pub automation: Automation,
     /// Author.
     pub created_by: Option<Uuid>,
     /// The template it was made from.
@@ -67,10 +71,10 @@ pub struct NewEventRow<'a> {
 pub fn insert_event(db: &dyn Db, event: &NewEventRow<'_>, at: OffsetDateTime) -> Result<Uuid, DbError> {
     db.query_as(
         "with e as (insert into events (type, status, severity, title, description, notify_subscribers,
-                                         scheduled_start_at, scheduled_end_at, auto_transition, created_by,
-                                         created_at, updated_at, template_id)
-                    values ($1, $2, $3, $4, $5, $6, $7::text::timestamptz, $8::text::timestamptz, $9, $10,
-                            $11::text::timestamptz, $11::text::timestamptz, $12)
+                                         scheduled_start_at, scheduled_end_at, auto_start, auto_complete,
+                                         remind_before_minutes, created_by, created_at, updated_at, template_id)
+                    values ($1, $2, $3, $4, $5, $6, $7::text::timestamptz, $8::text::timestamptz, $9, $13, $14,
+                            $10, $11::text::timestamptz, $11::text::timestamptz, $12)
                     returning id)
          select to_jsonb(id) from e",
         &[
@@ -82,10 +86,12 @@ pub fn insert_event(db: &dyn Db, event: &NewEventRow<'_>, at: OffsetDateTime) ->
             Param::Bool(event.notify_subscribers),
             event.window.map(|(start, _)| start).into(),
             event.window.map(|(_, end)| end).into(),
-            Param::Bool(event.auto_transition),
+            Param::Bool(event.automation.auto_start),
             event.created_by.into(),
             at.into(),
             event.template_id.into(),
+            Param::Bool(event.automation.auto_complete),
+            event.automation.remind_before_minutes.map_or(Param::Null, Param::Int32),
         ],
     )
 }
@@ -454,4 +460,51 @@ pub fn lock_event(db: &dyn Db, id: Uuid) -> Result<bool, DbError> {
         "select to_jsonb(exists (select 1 from (select id from events where id = $1 for update) e))",
         &[id.into()],
     )
+}
+
+/// A step of maintenance automation that is due.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct DueStep {
+    /// `remind`, `start` or `complete`.
+    pub step: String,
+    /// The event.
+    pub id: Uuid,
+}
+
+/// Every maintenance step due by `at`, in the order it fell due: reminders whose lead has begun
+/// (the window not yet), starts that have come, and completions that have come, of windows in
+/// progress or of windows this very run starts (a window missed entirely).
+///
+/// # Errors
+/// Database errors.
+pub fn due_maintenance_steps(db: &dyn Db, at: OffsetDateTime) -> Result<Vec<DueStep>, DbError> {
+    db.query_as(
+        "select coalesce(jsonb_agg(jsonb_build_object('step', step, 'id', id) order by due, rank, id), '[]'::jsonb)
+         from (
+             select 'remind' as step, 0 as rank, id, scheduled_start_at - make_interval(mins => remind_before_minutes) as due
+             from events
+             where type = 'maintenance' and status = 'scheduled' and remind_before_minutes is not null
+               and reminded_at is null and scheduled_start_at > $1::text::timestamptz
+               and scheduled_start_at - make_interval(mins => remind_before_minutes) <= $1::text::timestamptz
+             union all
+             select 'start', 1, id, scheduled_start_at from events
+             where type = 'maintenance' and status = 'scheduled' and auto_start
+               and scheduled_start_at <= $1::text::timestamptz
+             union all
+             select 'complete', 2, id, scheduled_end_at from events
+             where type = 'maintenance' and auto_complete and scheduled_end_at <= $1::text::timestamptz
+               and (status = 'in_progress'
+                    or (status = 'scheduled' and auto_start and scheduled_start_at <= $1::text::timestamptz))
+         ) due",
+        &[at.into()],
+    )
+}
+
+/// Records that event `id`'s reminder went out at `at`.
+///
+/// # Errors
+/// Database errors.
+pub fn set_reminded(db: &dyn Db, id: Uuid, at: OffsetDateTime) -> Result<(), DbError> {
+    db.execute("update events set reminded_at = $2::text::timestamptz where id = $1", &[id.into(), at.into()])?;
+    Ok(())
 }

@@ -200,7 +200,7 @@ pub fn claim(db: &dyn Db, now: OffsetDateTime, lease: time::Duration, limit: i64
              select id from notification_outbox
              where (status = 'pending' and next_attempt_at <= $1::text::timestamptz)
                 or (status = 'sending' and leased_until < $1::text::timestamptz)
-             order by next_attempt_at, id
+             order by next_attempt_at, seq
              limit $3
              for update skip locked),
          claimed as (
@@ -218,7 +218,7 @@ pub fn claim(db: &dyn Db, now: OffsetDateTime, lease: time::Duration, limit: i64
                                    or c.kind in ('channel_verification', 'channel_test', 'telegram_connected',
                                                  'subscriber_confirmation'),
                     'orphaned', c.message_id is not null and ch.id is null)
-                  order by c.next_attempt_at, c.id), '[]'::jsonb)
+                  order by c.next_attempt_at, c.seq), '[]'::jsonb)
          from claimed c
          left join channels ch on ch.id = c.channel_id
          left join notification_messages m on m.id = c.message_id",
