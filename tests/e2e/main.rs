@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `.wasm` components, in the wasmtime host, against real
 //! PostgreSQL. Build the components first (`make test` does).
 
+mod alerts_in;
 mod browser;
 mod catalog;
 mod catalog_writes;

@@ -25,6 +25,14 @@ pub enum Actor {
     },
     /// The scheduler (cron trigger): maintenance automation, housekeeping.
     Scheduler,
+    /// An incoming-webhook integration (Alertmanager, Grafana, generic): its alerts open and
+    /// resolve incidents in its name, whoever's credentials delivered them.
+    Integration {
+        /// Integration id.
+        id: Uuid,
+        /// Its name, for the audit label.
+        name: String,
+    },
     /// Nobody signed in (registration, a password reset, a failed sign-in).
     Anonymous,
 }
@@ -43,15 +51,17 @@ impl Actor {
             Self::User { .. } => "user",
             Self::ApiKey { .. } => "api_key",
             Self::Scheduler => "system",
+            Self::Integration { .. } => "integration",
             Self::Anonymous => "anonymous",
         }
     }
 
-    /// The user or key id, recorded as the author (`created_by`) of what it writes.
+    /// The user, key or integration id, recorded as the author (`created_by`) of what it
+    /// writes.
     #[must_use]
     pub fn id(&self) -> Option<Uuid> {
         match self {
-            Self::User { id, .. } | Self::ApiKey { id, .. } => Some(*id),
+            Self::User { id, .. } | Self::ApiKey { id, .. } | Self::Integration { id, .. } => Some(*id),
             Self::Scheduler | Self::Anonymous => None,
         }
     }
@@ -61,7 +71,7 @@ impl Actor {
     pub fn label(&self) -> &str {
         match self {
             Self::User { email, .. } => email,
-            Self::ApiKey { name, .. } => name,
+            Self::ApiKey { name, .. } | Self::Integration { name, .. } => name,
             Self::Scheduler => "scheduler",
             Self::Anonymous => "",
         }

@@ -7,7 +7,8 @@
 //! - [`api`]: the handlers (`require` → parse a command → one use case → respond); a
 //!   component is a router over them.
 //! - [`events`], [`catalog`]: the use cases, shared by the API, the scheduler and webhooks;
-//!   [`automation`]: what the scheduler does with them (maintenance, housekeeping).
+//!   [`automation`]: what the scheduler does with them (maintenance, housekeeping);
+//!   [`alerts`]: what monitoring systems' webhooks do with them.
 //! - [`public`]: the public face, rendered ahead of time into the key-value store.
 //! - [`notify`]: subscriptions and notifications: the outbox, messages, the delivery engine.
 //! - [`domain`]: values with invariants and the typed shapes of the product.
@@ -24,6 +25,7 @@
 #![forbid(unsafe_code)]
 
 pub mod actor;
+pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod audit;

@@ -14,3 +14,4 @@ pub mod routes;
 pub mod subscribers;
 pub mod templates;
 pub mod users;
+pub mod webhooks;

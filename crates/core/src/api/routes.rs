@@ -2,7 +2,7 @@
 //! lets one test hold them against `api/openapi.yaml` in both directions.
 
 use super::{
-    account, api_keys, audit_log, auth, catalog, channels, events, ops, public, subscribers, templates, users,
+    account, api_keys, audit_log, auth, catalog, channels, events, ops, public, subscribers, templates, users, webhooks,
 };
 use crate::app::Handler;
 use crate::http::{Policy, Router};
@@ -82,6 +82,13 @@ pub fn events() -> Router<Handler> {
         .route("PATCH", "/api/v1/templates/:slug", WRITE, templates::update)
         .route("DELETE", "/api/v1/templates/:slug", WRITE, templates::delete)
         .route("POST", "/api/v1/templates/:slug/preview", WRITE, templates::preview)
+        .get("/api/v1/webhooks/integrations", AUTHENTICATED, webhooks::list)
+        .route("POST", "/api/v1/webhooks/integrations", WRITE, webhooks::create)
+        .get("/api/v1/webhooks/integrations/:id", AUTHENTICATED, webhooks::get)
+        .route("PATCH", "/api/v1/webhooks/integrations/:id", WRITE, webhooks::update)
+        .route("DELETE", "/api/v1/webhooks/integrations/:id", WRITE, webhooks::delete)
+        .route("POST", "/api/v1/webhooks/integrations/:id/rotate-secret", WRITE, webhooks::rotate_secret)
+        .route("POST", "/api/v1/webhooks/:kind/:slug", Policy::WEBHOOK, webhooks::deliver)
 }
 
 /// `subscriptions`: channels, subscribers, notifications (SPEC §6).

@@ -28,6 +28,8 @@ pub enum Action {
     AdministerEvents,
     /// See and retry notification deliveries.
     ManageNotifications,
+    /// Configure incoming-webhook integrations.
+    ManageIntegrations,
 }
 
 struct Rule {
@@ -45,7 +47,7 @@ const fn rule(action: Action) -> Rule {
         Action::ReadOperational => Rule { min_role: Role::Operator, key_scope: Some(Scope::Read) },
         Action::WriteEvents => Rule { min_role: Role::Operator, key_scope: Some(Scope::EventsWrite) },
         Action::AdministerEvents => Rule { min_role: Role::Admin, key_scope: Some(Scope::EventsWrite) },
-        Action::ManageNotifications => Rule { min_role: Role::Admin, key_scope: None },
+        Action::ManageNotifications | Action::ManageIntegrations => Rule { min_role: Role::Admin, key_scope: None },
     }
 }
 
@@ -108,6 +110,7 @@ mod tests {
             (WriteEvents, false, true, true),
             (AdministerEvents, false, false, true),
             (ManageNotifications, false, false, true),
+            (ManageIntegrations, false, false, true),
         ];
         for (action, u, o, a) in table {
             for (role, expected) in [(Role::User, u), (Role::Operator, o), (Role::Admin, a)] {

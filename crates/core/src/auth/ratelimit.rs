@@ -34,6 +34,10 @@ pub const API_PER_PRINCIPAL: Limit = Limit { name: "api:principal", max: 600, wi
 pub const SUBSCRIBE_PER_IP: Limit = Limit { name: "subscribe:ip", max: 10, window_secs: 3600 };
 /// Any state-changing request, per client address.
 pub const API_WRITES_PER_IP: Limit = Limit { name: "api-writes:ip", max: 120, window_secs: 60 };
+/// Incoming monitoring webhooks, per client address (instead of the write limit).
+pub const WEBHOOKS_PER_IP: Limit = Limit { name: "webhooks:ip", max: 1200, window_secs: 60 };
+/// Incoming monitoring webhooks, per integration.
+pub const WEBHOOKS_PER_INTEGRATION: Limit = Limit { name: "webhooks:integration", max: 600, window_secs: 60 };
 
 /// The per-address limits the pipeline counts for a route of `class`, before its handler runs
 /// (per-account and per-principal limits need the body or the credentials, so handlers and
@@ -47,6 +51,7 @@ pub const fn per_address(class: RateClass) -> &'static [Limit] {
         RateClass::Registration => &[API_WRITES_PER_IP, REGISTER_PER_IP],
         RateClass::PasswordReset => &[API_WRITES_PER_IP, RESET_PER_IP],
         RateClass::Subscription => &[API_WRITES_PER_IP, SUBSCRIBE_PER_IP],
+        RateClass::Webhook => &[WEBHOOKS_PER_IP],
     }
 }
 
@@ -79,5 +84,6 @@ mod tests {
         assert_eq!(names(RateClass::SignIn), ["api-writes:ip", "login:ip"]);
         assert_eq!(names(RateClass::Registration), ["api-writes:ip", "register:ip"]);
         assert_eq!(names(RateClass::PasswordReset), ["api-writes:ip", "reset:ip"]);
+        assert_eq!(names(RateClass::Webhook), ["webhooks:ip"], "monitoring bursts are not held to the write limit");
     }
 }

@@ -188,6 +188,11 @@ impl Body {
         self.get(field).is_some_and(Value::is_object)
     }
 
+    /// The raw value of `field` when present and not `null` (for shapes parsed by the caller).
+    pub fn optional_value(&mut self, field: &str) -> Option<Value> {
+        self.get(field).filter(|v| !v.is_null()).cloned()
+    }
+
     /// Whether the field is present with a value other than `null`.
     #[must_use]
     pub fn has_value(&self, field: &str) -> bool {

@@ -22,6 +22,10 @@ pub enum RateClass {
     PasswordReset,
     /// Public sign-ups and manage requests: the write limit and the subscription limit.
     Subscription,
+    /// Incoming monitoring webhooks: their own per-address limit instead of the write limit
+    /// (Alertmanager sends a group every few seconds), and a per-integration limit in the
+    /// handler.
+    Webhook,
 }
 
 /// How long a route's successful answers may be cached by clients and proxies.
@@ -62,6 +66,8 @@ impl Policy {
     pub const PASSWORD_RESET: Self = Self { rate: RateClass::PasswordReset, cache: Cache::Unspecified };
     /// Public sign-ups and manage requests.
     pub const SUBSCRIPTION: Self = Self { rate: RateClass::Subscription, cache: Cache::Unspecified };
+    /// Incoming monitoring webhooks.
+    pub const WEBHOOK: Self = Self { rate: RateClass::Webhook, cache: Cache::Unspecified };
 }
 
 /// Captured path parameters.

@@ -45,6 +45,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../../migrations/0007_notifications.sql"),
     },
     Migration { version: 8, name: "0008_automation", sql: include_str!("../../../../migrations/0008_automation.sql") },
+    Migration {
+        version: 9,
+        name: "0009_integrations",
+        sql: include_str!("../../../../migrations/0009_integrations.sql"),
+    },
 ];
 
 /// The development seed (SPEC §3 accounts and a demo catalog), applied when `dev_seed=true`.

@@ -306,7 +306,7 @@ pub fn list_updates(db: &dyn Db, event: Uuid) -> Result<Vec<EventUpdate>, DbErro
                     'id', u.id, 'event_id', u.event_id, 'status', u.status, 'message', u.message,
                     'notify_subscribers', u.notify_subscribers,
                     'created_by', u.created_by, 'created_at', rfc3339(u.created_at))
-                  order by u.created_at desc, u.id), '[]'::jsonb)
+                  order by u.created_at desc, u.seq desc), '[]'::jsonb)
          from event_updates u where u.event_id = $1",
         &[event.into()],
     )

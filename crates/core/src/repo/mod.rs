@@ -6,6 +6,7 @@ pub mod audit;
 pub mod channels;
 pub mod events;
 pub mod groups;
+pub mod integrations;
 pub mod memberships;
 pub mod outbox;
 pub mod principals;
@@ -68,4 +69,5 @@ pub const MAPPED_CONSTRAINTS: &[&str] = &[
     templates::SLUG_KEY,
     channels::USER_TARGET_KEY,
     channels::PUBLIC_EMAIL_KEY,
+    integrations::SLUG_KEY,
 ];

@@ -29,7 +29,7 @@ macro_rules! public_event_json {
                                                 order by c.id)
                                from event_changes c join services s on s.id = c.service_id
                                where c.update_id = u.id), '[]'::jsonb))
-                       order by u.created_at desc, u.id)
+                       order by u.created_at desc, u.seq desc)
                 from event_updates u where u.event_id = e.id), '[]'::jsonb))"
         )
     };
