@@ -390,4 +390,3 @@ async fn the_generic_format_a_fallback_service_and_every_refusal() {
     assert_eq!(app.send(signed(&repeat, &new_secret, now())).await.status, 404);
     assert_eq!(event(&app, &id)["status"], "investigating", "its incident stays");
 }
-

@@ -11,6 +11,7 @@ mod contract;
 mod delivery;
 mod events;
 mod fidelity;
+mod housekeeping;
 mod identity;
 mod key_value;
 mod maintenance;

@@ -14,7 +14,7 @@ async fn a_cron_run_on_an_empty_database_migrates_and_records_its_tick() {
     assert_eq!(
         app.db.json(
             "select jsonb_agg(jsonb_build_object('at', rfc3339(scheduled_at), 'details',
-                                                 details - 'published' - 'deliveries' - 'maintenance'))
+                                                 details - 'published' - 'deliveries' - 'maintenance' - 'housekeeping'))
              from scheduler_runs"
         ),
         json!([{"at": "2026-11-25T12:00:00.000Z", "details": {"pruned_runs": 0, "digests": 0, "alerts": [], "errors": []}}])

@@ -77,6 +77,8 @@ pub struct Config {
     pub webhook_allowed_hosts: String,
     /// How long a webhook receiver may take to answer; relays and Telegram get at most 15 s.
     pub delivery_timeout_seconds: u32,
+    /// Days delivered (or given-up) notifications, their messages and cleared alerts are kept.
+    pub outbox_retention_days: u32,
 }
 
 /// An e-mail relay API.
@@ -155,6 +157,7 @@ impl fmt::Debug for Config {
             .field("telegram_webhook_secret", &secret(&self.telegram_webhook_secret))
             .field("webhook_allowed_hosts", &self.webhook_allowed_hosts)
             .field("delivery_timeout_seconds", &self.delivery_timeout_seconds)
+            .field("outbox_retention_days", &self.outbox_retention_days)
             .finish()
     }
 }
@@ -185,6 +188,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("telegram_webhook_secret", ""),
     ("webhook_allowed_hosts", "https://webhooks.invalid"),
     ("delivery_timeout_seconds", "30"),
+    ("outbox_retention_days", "30"),
 ];
 
 impl Config {
@@ -224,6 +228,7 @@ impl Config {
             telegram_webhook_secret: read("telegram_webhook_secret")?.value,
             webhook_allowed_hosts: read("webhook_allowed_hosts")?.value,
             delivery_timeout_seconds: read("delivery_timeout_seconds")?.seconds(1, 300)?,
+            outbox_retention_days: read("outbox_retention_days")?.whole(1, 3650, "days")?,
         })
         .and_then(Self::consistent)
     }
@@ -277,9 +282,14 @@ impl Raw {
 
     /// Whole seconds from `min` to `max`.
     fn seconds(&self, min: u32, max: u32) -> Result<u32, ConfigError> {
+        self.whole(min, max, "seconds")
+    }
+
+    /// A whole number of `unit` from `min` to `max`.
+    fn whole(&self, min: u32, max: u32, unit: &str) -> Result<u32, ConfigError> {
         match self.value.parse::<u32>() {
             Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(self.error(&format!("must be a whole number of seconds from {min} to {max}"))),
+            _ => Err(self.error(&format!("must be a whole number of {unit} from {min} to {max}"))),
         }
     }
 

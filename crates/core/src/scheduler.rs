@@ -20,6 +20,8 @@ pub struct TickReport {
     pub pruned_runs: i64,
     /// What maintenance automation did (claimed ticks only).
     pub maintenance: Option<crate::automation::maintenance::MaintenanceReport>,
+    /// What the day's housekeeping did (the first claimed tick of each UTC day).
+    pub housekeeping: Option<crate::automation::housekeeping::HousekeepingReport>,
     /// What the safety-net refresh of the public snapshot did (claimed ticks only).
     pub published: Option<Published>,
     /// Digests composed.
@@ -54,6 +56,7 @@ pub fn tick(env: &dyn Env, at: OffsetDateTime) -> Result<TickReport, String> {
         claimed: claim.claimed,
         pruned_runs: claim.pruned,
         maintenance: None,
+        housekeeping: None,
         published: None,
         digests: 0,
         deliveries: None,
@@ -66,6 +69,12 @@ pub fn tick(env: &dyn Env, at: OffsetDateTime) -> Result<TickReport, String> {
             Ok(done) => report.maintenance = Some(done),
             Err(e) => report.errors.push(format!("maintenance: {e}")),
         }
+        match crate::db::transaction(db, |db| {
+            crate::automation::housekeeping::run(db, at, config.outbox_retention_days)
+        }) {
+            Ok(done) => report.housekeeping = done,
+            Err(e) => report.errors.push(format!("housekeeping: {e}")),
+        }
         let kv = env.kv().map_err(|e| e.to_string())?;
         match publish::refresh(db, kv, &Site::of(config), at) {
             Ok(published) => report.published = Some(published),
@@ -73,7 +82,7 @@ pub fn tick(env: &dyn Env, at: OffsetDateTime) -> Result<TickReport, String> {
         }
         notifications(env, db, at, &mut report);
         let details = serde_json::json!({
-            "pruned_runs": report.pruned_runs, "maintenance": report.maintenance,
+            "pruned_runs": report.pruned_runs, "maintenance": report.maintenance, "housekeeping": report.housekeeping,
             "published": report.published, "digests": report.digests,
             "deliveries": report.deliveries, "alerts": report.alerts, "errors": report.errors,
         });

@@ -69,6 +69,33 @@ pub mod serde {
         super::parse_rfc3339(&text).map_err(serde::de::Error::custom)
     }
 
+    /// A calendar date as `YYYY-MM-DD` (what PostgreSQL's `date` renders as in JSON).
+    pub mod date {
+        use serde::{Deserialize, Deserializer, Serializer};
+        use time::Date;
+        use time::macros::format_description;
+
+        const FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
+            format_description!("[year]-[month]-[day]");
+
+        /// Writes `YYYY-MM-DD`.
+        ///
+        /// # Errors
+        /// The serializer's, or a date that cannot be written.
+        pub fn serialize<S: Serializer>(day: &Date, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.serialize_str(&day.format(FORMAT).map_err(serde::ser::Error::custom)?)
+        }
+
+        /// Reads `YYYY-MM-DD`.
+        ///
+        /// # Errors
+        /// Text that is not such a date.
+        pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Date, D::Error> {
+            let text = String::deserialize(deserializer)?;
+            Date::parse(&text, FORMAT).map_err(serde::de::Error::custom)
+        }
+    }
+
     /// The same for `Option<OffsetDateTime>`.
     pub mod option {
         use serde::{Deserialize, Deserializer, Serializer};

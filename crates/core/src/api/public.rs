@@ -229,7 +229,13 @@ pub fn service_uptime(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let timeline: Timeline =
         serde_json::from_slice(&raw).map_err(|e| ApiError::Internal(format!("stored timeline of {slug}: {e}")))?;
     let observed_until = timeline.archived_at.unwrap_or(ctx.now).min(ctx.now);
-    let buckets = uptime::buckets(&timeline.points, (timeline.created_at, observed_until), (from, to), granularity);
+    let buckets = uptime::buckets_with_rollups(
+        &timeline.points,
+        &timeline.rollups,
+        (timeline.created_at, observed_until),
+        (from, to),
+        granularity,
+    );
     let total = uptime::combined(&buckets);
     let bucket_json = |b: &uptime::Bucket| {
         serde_json::json!({

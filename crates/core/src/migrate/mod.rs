@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0009_integrations",
         sql: include_str!("../../../../migrations/0009_integrations.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_housekeeping",
+        sql: include_str!("../../../../migrations/0010_housekeeping.sql"),
+    },
 ];
 
 /// The development seed (SPEC §3 accounts and a demo catalog), applied when `dev_seed=true`.

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::document::{Document, Freshness};
 use super::i18n::{Lang, Text};
-use super::model::{Indicator, LogPoint, PublicEvent, Snapshot};
+use super::model::{Indicator, LogPoint, PublicEvent, ServiceDay, Snapshot};
 use super::site::Site;
 use super::uptime::{self, Bucket, Granularity, Point};
 use crate::domain::{EventType, Service, ServiceStatus};
@@ -409,7 +409,7 @@ pub fn month_heading(lang: Lang, date: Date) -> String {
 
 /// The groups in order, each with its services, then the services in no group.
 fn sections(snapshot: &Snapshot, lang: Lang, now: OffsetDateTime) -> Vec<Section> {
-    let row = |service: &Service| service_row(service, &snapshot.log, lang, now);
+    let row = |service: &Service| service_row(service, (&snapshot.log, &snapshot.rollups), lang, now);
     let mut out: Vec<Section> = snapshot
         .groups
         .iter()
@@ -431,10 +431,18 @@ fn sections(snapshot: &Snapshot, lang: Lang, now: OffsetDateTime) -> Vec<Section
     out
 }
 
-fn service_row(service: &Service, log: &[LogPoint], lang: Lang, now: OffsetDateTime) -> ServiceRow {
+fn service_row(
+    service: &Service,
+    (log, rollups): (&[LogPoint], &[ServiceDay]),
+    lang: Lang,
+    now: OffsetDateTime,
+) -> ServiceRow {
     let points: Vec<Point> = log.iter().filter(|p| p.service_id == service.id).map(|p| Point(p.at, p.status)).collect();
+    let rolled: Vec<uptime::DayRollup> =
+        rollups.iter().filter(|r| r.service_id == service.id).map(|r| r.rollup).collect();
     let range = uptime::last_90_days(now);
-    let days = uptime::buckets(&points, (service.lifecycle.created_at, now), range, Granularity::Day);
+    let days =
+        uptime::buckets_with_rollups(&points, &rolled, (service.lifecycle.created_at, now), range, Granularity::Day);
     let total = uptime::combined(&days);
     let t = lang.text();
     let uptime_text = total.uptime().map(|u| percent(lang, u));

@@ -132,6 +132,19 @@ pub struct Snapshot {
     pub log: Vec<LogPoint>,
     /// Cancelled windows of the last 90 days and later.
     pub cancelled: Vec<CancelledWindow>,
+    /// The live services' rolled-up days of the last 90 days.
+    #[serde(default)]
+    pub rollups: Vec<ServiceDay>,
+}
+
+/// A service's rolled-up day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceDay {
+    /// The service.
+    pub service_id: Uuid,
+    /// The day and its seconds.
+    #[serde(flatten)]
+    pub rollup: crate::public::uptime::DayRollup,
 }
 
 /// How many recent events of each type the page-wide documents carry.

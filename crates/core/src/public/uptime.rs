@@ -17,6 +17,17 @@ use crate::domain::ServiceStatus;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Point(#[serde(with = "crate::time::serde")] pub OffsetDateTime, pub ServiceStatus);
 
+/// A whole UTC day of a service, rolled up by housekeeping: the seconds it spent in each
+/// status. Reports and bars read these for the days they cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayRollup {
+    /// The day.
+    #[serde(with = "crate::time::serde::date")]
+    pub day: Date,
+    /// Its seconds.
+    pub seconds: StatusSeconds,
+}
+
 /// A service's whole effective-status timeline (what an uptime report is computed from).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timeline {
@@ -34,6 +45,9 @@ pub struct Timeline {
     pub archived_at: Option<OffsetDateTime>,
     /// Oldest first.
     pub points: Vec<Point>,
+    /// Its rolled-up days, oldest first.
+    #[serde(default)]
+    pub rollups: Vec<DayRollup>,
 }
 
 /// Bucket size.
@@ -93,7 +107,8 @@ pub struct StatusSeconds {
 }
 
 impl StatusSeconds {
-    fn add(&mut self, status: ServiceStatus, seconds: i64) {
+    /// Adds `seconds` in `status`.
+    pub fn add(&mut self, status: ServiceStatus, seconds: i64) {
         let slot = match status {
             ServiceStatus::Operational => &mut self.operational,
             ServiceStatus::Degraded => &mut self.degraded,
@@ -194,6 +209,47 @@ pub fn buckets(
     out
 }
 
+/// [`buckets`], reading `rollups` for the whole UTC days they cover: each whole day of the
+/// range that has a roll-up counts its rolled-up seconds, the rest (today, partial days at the
+/// range's edges, days not rolled up yet) is computed from `points`.
+#[must_use]
+pub fn buckets_with_rollups(
+    points: &[Point],
+    rollups: &[DayRollup],
+    observed: (OffsetDateTime, OffsetDateTime),
+    range: (OffsetDateTime, OffsetDateTime),
+    granularity: Granularity,
+) -> Vec<Bucket> {
+    if rollups.is_empty() {
+        return buckets(points, observed, range, granularity);
+    }
+    let by_day: std::collections::HashMap<Date, StatusSeconds> = rollups.iter().map(|r| (r.day, r.seconds)).collect();
+    let days: Vec<Bucket> = buckets(points, observed, range, Granularity::Day)
+        .into_iter()
+        .map(|mut day| {
+            let whole = day.end - day.start == Duration::DAY;
+            if let Some(rolled) = by_day.get(&day.start.date()).filter(|_| whole) {
+                day.seconds = *rolled;
+            }
+            day
+        })
+        .collect();
+    if granularity == Granularity::Day {
+        return days;
+    }
+    let mut out = buckets(&[], observed, range, granularity);
+    let mut month = 0;
+    for day in &days {
+        while month + 1 < out.len() && out[month].end <= day.start {
+            month += 1;
+        }
+        for status in ServiceStatus::ALL {
+            out[month].seconds.add(status, day.seconds.of(status));
+        }
+    }
+    out
+}
+
 fn whole_second(at: OffsetDateTime) -> OffsetDateTime {
     at - Duration::nanoseconds(i64::from(at.nanosecond()))
 }
@@ -280,6 +336,37 @@ mod tests {
         assert_eq!(months[1].seconds.partial_outage, 86_400);
         assert_eq!(months[2].seconds.total(), 9 * 86_400, "observed until archived or now");
         assert_eq!(months[2].uptime(), Some(0.0));
+    }
+
+    #[test]
+    fn rolled_up_days_are_read_for_the_whole_days_they_cover() {
+        let points = [Point(datetime!(2026-11-01 0:00 UTC), Operational)];
+        let observed = (datetime!(2026-11-01 0:00 UTC), datetime!(2026-11-03 12:00 UTC));
+        let mut rolled = StatusSeconds::default();
+        rolled.add(MajorOutage, 3600);
+        rolled.add(Operational, 82_800);
+        let rollups = [DayRollup { day: time::macros::date!(2026 - 11 - 02), seconds: rolled }];
+        let range = (datetime!(2026-11-01 0:00 UTC), observed.1);
+        let days = buckets_with_rollups(&points, &rollups, observed, range, Granularity::Day);
+        assert_eq!(days.iter().map(|d| d.seconds.major_outage).collect::<Vec<_>>(), [0, 3600, 0], "the roll-up wins");
+        assert_eq!(days[2].seconds.total(), 12 * 3600, "today comes from the timeline");
+        let partial = buckets_with_rollups(
+            &points,
+            &rollups,
+            observed,
+            (datetime!(2026-11-02 12:00 UTC), observed.1),
+            Granularity::Day,
+        );
+        assert_eq!(partial[0].seconds.major_outage, 0, "half a day is not the rolled-up day");
+        let months = buckets_with_rollups(&points, &rollups, observed, range, Granularity::Month);
+        assert_eq!(
+            (months.len(), months[0].seconds.major_outage, months[0].seconds.total()),
+            (1, 3600, 2 * 86_400 + 12 * 3600)
+        );
+        assert_eq!(
+            buckets_with_rollups(&points, &[], observed, range, Granularity::Month),
+            buckets(&points, observed, range, Granularity::Month)
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod channels;
 pub mod events;
 pub mod groups;
+pub mod housekeeping;
 pub mod integrations;
 pub mod memberships;
 pub mod outbox;

@@ -87,7 +87,12 @@ pub fn snapshot(db: &dyn Db, now: OffsetDateTime) -> Result<Snapshot, DbError> {
                                       'scheduled_end_at', rfc3339(c.scheduled_end_at), 'sequence', c.sequence,
                                       'created_at', rfc3339(c.created_at), 'cancelled_at', rfc3339(c.cancelled_at))
                                   order by c.scheduled_start_at, c.event_id)
-                                  from cancelled_maintenance c, since where c.scheduled_end_at >= since.t), '[]'::jsonb))"
+                                  from cancelled_maintenance c, since where c.scheduled_end_at >= since.t), '[]'::jsonb),
+           'rollups', coalesce((select jsonb_agg(jsonb_build_object('service_id', d.service_id, 'day', d.day,
+                                                                    'seconds', d.seconds)
+                                                 order by d.service_id, d.day)
+                                from service_uptime_days d join services s on s.id = d.service_id, since
+                                where s.archived_at is null and d.day >= (since.t at time zone 'UTC')::date), '[]'::jsonb))"
     );
     db.query_as(sql, &[now.into()])
 }
@@ -159,11 +164,13 @@ pub fn digests(db: &dyn Db) -> Result<Digests, DbError> {
                       left join chosen c on c.event_id = e.id), '[]'::jsonb),
            'services', coalesce((select jsonb_agg(jsonb_build_object(
                         'id', s.id, 'slug', s.slug,
-                        'digest', md5(concat_ws('|', s.slug, s.name, rfc3339(s.created_at), rfc3339(s.archived_at), l.v)))
+                        'digest', md5(concat_ws('|', s.slug, s.name, rfc3339(s.created_at), rfc3339(s.archived_at), l.v, r.v)))
                         order by s.slug)
                       from services s
                       left join (select service_id, count(*) || ':' || max(id) as v
-                                 from service_status_log group by service_id) l on l.service_id = s.id), '[]'::jsonb))",
+                                 from service_status_log group by service_id) l on l.service_id = s.id
+                      left join (select service_id, count(*) || ':' || max(rolled_at) as v
+                                 from service_uptime_days group by service_id) r on r.service_id = s.id), '[]'::jsonb))",
         &[],
     )
 }
@@ -192,7 +199,10 @@ pub fn timelines(db: &dyn Db, ids: &[Uuid]) -> Result<Vec<Timeline>, DbError> {
                     'archived_at', rfc3339(s.archived_at),
                     'points', coalesce((select jsonb_agg(jsonb_build_array(rfc3339(l.created_at), l.effective_status)
                                                          order by l.created_at, l.id)
-                                        from service_status_log l where l.service_id = s.id), '[]'::jsonb))
+                                        from service_status_log l where l.service_id = s.id), '[]'::jsonb),
+                    'rollups', coalesce((select jsonb_agg(jsonb_build_object('day', d.day, 'seconds', d.seconds)
+                                                          order by d.day)
+                                         from service_uptime_days d where d.service_id = s.id), '[]'::jsonb))
                   order by s.slug), '[]'::jsonb)
          from services s where s.id = any($1::text[]::uuid[])",
         &[ids.into()],
