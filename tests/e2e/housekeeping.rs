@@ -21,7 +21,9 @@ async fn the_first_tick_of_a_day_cleans_up_once_and_rolls_up_what_reports_and_ba
     let admin = app.admin().await;
     app.create(&admin, "/api/v1/services", json!({"name": "API", "slug": "api"})).await;
     // (Hours pass: an API key outlives the access token.)
-    let key = app.create(&admin, "/api/v1/api-keys", json!({"name": "ops", "role": "admin", "scopes": ["catalog:write"]})).await;
+    let key = app
+        .create(&admin, "/api/v1/api-keys", json!({"name": "ops", "role": "admin", "scopes": ["catalog:write"]}))
+        .await;
     let admin = key["secret"].as_str().expect("key").to_owned();
     for (at, status) in
         [(t0 + time::Duration::hours(1), "major_outage"), (t0 + time::Duration::hours(3), "operational")]

@@ -22,5 +22,6 @@ mod operations;
 mod public;
 mod public_history;
 mod scheduler;
+mod sso;
 mod subscriptions;
 mod support;

@@ -79,6 +79,46 @@ pub struct Config {
     pub delivery_timeout_seconds: u32,
     /// Days delivered (or given-up) notifications, their messages and cleared alerts are kept.
     pub outbox_retention_days: u32,
+    /// Single sign-on; `None` while `oidc_issuer` is empty.
+    pub oidc: Option<Oidc>,
+    /// Whether admins may sign in with a password (when SSO is on).
+    pub password_login_for_admins: bool,
+}
+
+/// Single sign-on with OpenID Connect.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Oidc {
+    /// The issuer (its discovery document is `<issuer>/.well-known/openid-configuration`).
+    pub issuer: String,
+    /// Our client id at the provider.
+    pub client_id: String,
+    /// Our client secret (a secret).
+    pub client_secret: String,
+    /// Where the provider sends people back.
+    pub redirect_url: String,
+    /// The claim roles are read from.
+    pub role_claim: String,
+    /// Claim value → role; values it does not name give `user`.
+    pub role_map: Vec<(String, crate::auth::Role)>,
+    /// E-mail domains allowed to sign in (lower case); empty: any.
+    pub allowed_domains: Vec<String>,
+    /// Whether a first sign-in makes an account.
+    pub create_accounts: bool,
+}
+
+impl fmt::Debug for Oidc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Oidc")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &secret(&self.client_secret))
+            .field("redirect_url", &self.redirect_url)
+            .field("role_claim", &self.role_claim)
+            .field("role_map", &self.role_map)
+            .field("allowed_domains", &self.allowed_domains)
+            .field("create_accounts", &self.create_accounts)
+            .finish()
+    }
 }
 
 /// An e-mail relay API.
@@ -158,6 +198,8 @@ impl fmt::Debug for Config {
             .field("webhook_allowed_hosts", &self.webhook_allowed_hosts)
             .field("delivery_timeout_seconds", &self.delivery_timeout_seconds)
             .field("outbox_retention_days", &self.outbox_retention_days)
+            .field("oidc", &self.oidc)
+            .field("password_login_for_admins", &self.password_login_for_admins)
             .finish()
     }
 }
@@ -189,6 +231,16 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("webhook_allowed_hosts", "https://webhooks.invalid"),
     ("delivery_timeout_seconds", "30"),
     ("outbox_retention_days", "30"),
+    ("oidc_issuer", ""),
+    ("oidc_client_id", ""),
+    ("oidc_client_secret", ""),
+    ("oidc_redirect_url", ""),
+    ("oidc_role_claim", "groups"),
+    ("oidc_role_map", ""),
+    ("oidc_allowed_domains", ""),
+    ("oidc_create_accounts", "true"),
+    ("oidc_allowed_hosts", "https://oidc.invalid"),
+    ("password_login_for_admins", "true"),
 ];
 
 impl Config {
@@ -229,8 +281,60 @@ impl Config {
             webhook_allowed_hosts: read("webhook_allowed_hosts")?.value,
             delivery_timeout_seconds: read("delivery_timeout_seconds")?.seconds(1, 300)?,
             outbox_retention_days: read("outbox_retention_days")?.whole(1, 3650, "days")?,
+            oidc: Self::oidc(&read, &read("base_url")?.value)?,
+            password_login_for_admins: read("password_login_for_admins")?.boolean()?,
         })
         .and_then(Self::consistent)
+    }
+
+    /// Single sign-on, when `oidc_issuer` is set.
+    fn oidc(
+        read: &impl Fn(&'static str) -> Result<Raw, ConfigError>,
+        base_url: &str,
+    ) -> Result<Option<Oidc>, ConfigError> {
+        let issuer = read("oidc_issuer")?;
+        if issuer.value.is_empty() {
+            return Ok(None);
+        }
+        let issuer_url = issuer.url_or_path()?;
+        if !issuer_url.starts_with("http") {
+            return Err(issuer.error("must be the provider's https:// issuer URL"));
+        }
+        let client_id = read("oidc_client_id")?;
+        if client_id.value.is_empty() {
+            return Err(client_id.error("must be set when oidc_issuer is set"));
+        }
+        let redirect = read("oidc_redirect_url")?;
+        let redirect_url = if redirect.value.is_empty() {
+            format!("{}/api/v1/auth/oidc/callback", base_url.trim_end_matches('/'))
+        } else {
+            redirect.url_or_path()?
+        };
+        let map = read("oidc_role_map")?;
+        let mut role_map = Vec::new();
+        for pair in map.value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (value, role) = pair
+                .rsplit_once('=')
+                .ok_or_else(|| map.error(&format!("{pair:?} is not value=role (such as sre=operator)")))?;
+            let role = crate::auth::Role::parse(role.trim())
+                .map_err(|_| map.error(&format!("{pair:?}: the role must be user, operator or admin")))?;
+            role_map.push((value.trim().to_owned(), role));
+        }
+        let domains = read("oidc_allowed_domains")?.value;
+        Ok(Some(Oidc {
+            issuer: issuer_url.trim_end_matches('/').to_owned(),
+            client_id: client_id.value,
+            client_secret: read("oidc_client_secret")?.value,
+            redirect_url,
+            role_claim: read("oidc_role_claim")?.value,
+            role_map,
+            allowed_domains: domains
+                .split(',')
+                .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+                .filter(|d| !d.is_empty())
+                .collect(),
+            create_accounts: read("oidc_create_accounts")?.boolean()?,
+        }))
     }
 
     /// Settings that only make sense together.

@@ -50,4 +50,5 @@ pub mod repo;
 pub mod scheduler;
 #[cfg(feature = "spin")]
 pub mod spin_http;
+pub mod sso;
 pub mod time;

@@ -3,6 +3,7 @@
 //! request helpers; and [`recorder`], the loopback server that stands in for every external
 //! HTTP service.
 
+pub mod oidc;
 pub mod recorder;
 
 use std::collections::HashMap;

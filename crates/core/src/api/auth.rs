@@ -167,6 +167,12 @@ pub fn login(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         // Only after the password matched: a deactivated account is no secret to its owner.
         return Err(ApiError::Forbidden("the account is deactivated".into()));
     }
+    let config = ctx.config()?;
+    if credentials.user.role == Role::Admin && config.oidc.is_some() && !config.password_login_for_admins {
+        return Err(ApiError::Forbidden(
+            "password sign-in is off for admins: sign in with single sign-on at /api/v1/auth/oidc/login".into(),
+        ));
+    }
     if credentials.user.totp_enabled {
         let challenge = tokens::random_secret(32).map_err(ApiError::Internal)?;
         let hash = tokens::hash_secret(&challenge);
@@ -178,7 +184,7 @@ pub fn login(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     signed_in(ctx, &credentials.user, "password")
 }
 
-fn signed_in(ctx: &Ctx<'_>, user: &User, method: &str) -> Result<Response, ApiError> {
+pub(crate) fn signed_in(ctx: &Ctx<'_>, user: &User, method: &str) -> Result<Response, ApiError> {
     let tokens = ctx.write(|db| {
         users::touch_login(db, user.id, ctx.now)?;
         let tokens = start_session(ctx, db, user)?;

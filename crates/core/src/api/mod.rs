@@ -11,6 +11,7 @@ pub mod ops;
 pub mod parse;
 pub mod public;
 pub mod routes;
+pub mod sso;
 pub mod subscribers;
 pub mod templates;
 pub mod users;

@@ -2,7 +2,8 @@
 //! lets one test hold them against `api/openapi.yaml` in both directions.
 
 use super::{
-    account, api_keys, audit_log, auth, catalog, channels, events, ops, public, subscribers, templates, users, webhooks,
+    account, api_keys, audit_log, auth, catalog, channels, events, ops, public, sso, subscribers, templates, users,
+    webhooks,
 };
 use crate::app::Handler;
 use crate::http::{Policy, Router};
@@ -22,6 +23,8 @@ pub fn auth() -> Router<Handler> {
         .route("POST", "/api/v1/auth/logout", WRITE, auth::logout)
         .route("POST", "/api/v1/auth/forgot-password", Policy::PASSWORD_RESET, auth::forgot_password)
         .route("POST", "/api/v1/auth/reset-password", Policy::PASSWORD_RESET, auth::reset_password)
+        .get("/api/v1/auth/oidc/login", PUBLIC, sso::login)
+        .get("/api/v1/auth/oidc/callback", PUBLIC, sso::callback)
         .route("POST", "/api/v1/auth/2fa/enroll", WRITE, account::enroll)
         .route("POST", "/api/v1/auth/2fa/confirm", WRITE, account::confirm)
         .route("POST", "/api/v1/auth/2fa/disable", WRITE, account::disable)

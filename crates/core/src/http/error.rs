@@ -69,6 +69,15 @@ pub enum ApiError {
         /// The underlying cause, for the log only.
         cause: Option<String>,
     },
+    /// 424 with a code: something this request depends on outside the app failed (an identity
+    /// provider that is down, or that answered what it should not have); the client may retry.
+    #[error("{message}")]
+    FailedDependency {
+        /// Machine code.
+        code: &'static str,
+        /// Human text.
+        message: String,
+    },
     /// 503 `unavailable`: the database schema is older than the code; pending migrations are
     /// applied before the response goes out, so a retry succeeds.
     #[error("the database schema is being prepared; retry shortly")]
@@ -94,6 +103,7 @@ impl ApiError {
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed { .. } => 405,
             Self::Conflict { .. } => 409,
+            Self::FailedDependency { .. } => 424,
             Self::PayloadTooLarge { .. } => 413,
             Self::TooManyRequests { .. } => 429,
             Self::Unavailable { .. } | Self::SchemaBehind => 503,
@@ -106,7 +116,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Validation(_) => "validation_failed",
-            Self::BadRequest { code, .. } | Self::Conflict { code, .. } => code,
+            Self::BadRequest { code, .. } | Self::Conflict { code, .. } | Self::FailedDependency { code, .. } => code,
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",

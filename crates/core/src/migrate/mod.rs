@@ -55,6 +55,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0010_housekeeping",
         sql: include_str!("../../../../migrations/0010_housekeeping.sql"),
     },
+    Migration { version: 11, name: "0011_sso", sql: include_str!("../../../../migrations/0011_sso.sql") },
 ];
 
 /// The development seed (SPEC §3 accounts and a demo catalog), applied when `dev_seed=true`.

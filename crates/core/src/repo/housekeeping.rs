@@ -43,6 +43,7 @@ const PRUNING: &[(&str, &str)] = &[
     ("one_time_tokens", "delete from one_time_tokens where expires_at < $1::text::timestamptz - interval '1 day'"),
     ("subscriber_codes", "delete from subscriber_codes where expires_at < $1::text::timestamptz or used_at is not null"),
     ("rate_limit_windows", "delete from rate_limits where window_started_at < $1::text::timestamptz - interval '1 day'"),
+    ("sso_sign_ins", "delete from oidc_logins where expires_at < $1::text::timestamptz"),
     (
         "unconfirmed_subscribers",
         "delete from channels where user_id is null and verified_at is null

@@ -16,6 +16,7 @@ pub mod rate_limits;
 pub mod scheduler;
 pub mod services;
 pub mod sessions;
+pub mod sso;
 pub mod templates;
 pub mod users;
 
