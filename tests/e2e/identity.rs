@@ -65,7 +65,7 @@ async fn login_answers_user_and_tokens_and_the_access_token_opens_me() {
     assert_eq!(data["tokens"]["expires_in"], 900);
     assert_eq!(data["tokens"]["token_type"], "Bearer");
     let access = data["tokens"]["access_token"].as_str().expect("access");
-    let claims = tokens::verify_access(JWT_SECRET, access, now()).expect("a valid HS256 token");
+    let claims = tokens::verify_access(&[JWT_SECRET], access, now()).expect("a valid HS256 token");
     assert_eq!((claims.sub, claims.role, claims.exp - claims.iat), (id, Role::Operator, 900));
     let me = app.call("GET", "/api/v1/me", Some(access), None).await;
     assert_eq!(me.status, 200);
@@ -102,7 +102,7 @@ async fn an_unknown_email_and_a_wrong_password_answer_the_same_401() {
 async fn expired_tampered_unsigned_foreign_and_malformed_credentials_are_401() {
     let app = TestApp::spawn().await;
     let (id, good) = app.token_for("admin").await;
-    let sid = tokens::verify_access(JWT_SECRET, &good, now()).expect("valid").sid;
+    let sid = tokens::verify_access(&[JWT_SECRET], &good, now()).expect("valid").sid;
     let expired = tokens::issue_access(JWT_SECRET, id, Role::Admin, sid, now() - 3600).expect("issue");
     let foreign = tokens::issue_access("some-other-secret-entirely", id, Role::Admin, sid, now()).expect("issue");
     let parts: Vec<&str> = good.split('.').collect();

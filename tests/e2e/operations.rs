@@ -161,3 +161,33 @@ async fn the_request_id_is_echoed_or_generated_and_logged_with_the_access_line()
     assert!(line["duration_ms"].is_number() && line["ts"].is_string(), "{line}");
     assert!(lines.iter().any(|l| l["request_id"] == id.as_str() && l["route"] == "/healthz"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotating_the_signing_key_keeps_everyone_signed_in_until_the_old_key_is_dropped() {
+    const OLD: &str = "the-old-signing-secret-0123456789";
+    const NEW: &str = "the-new-signing-secret-9876543210";
+    let before = TestApp::spawn_with(crate::support::TestDb::migrated(), &[("jwt_secret", OLD)]).await;
+    let (_, old_token) = before.token_for("operator").await;
+    let name = before.db.name.clone();
+    // The new key is current, the old one listed as rotated out: both kinds of token work.
+    let during = TestApp::spawn_with(
+        crate::support::TestDb { name: name.clone() },
+        &[("jwt_secret", NEW), ("jwt_previous_secrets", OLD)],
+    )
+    .await;
+    assert_eq!(during.call("GET", "/api/v1/me", Some(&old_token), None).await.status, 200, "an old token");
+    let (_, new_token) = during.token_for("operator").await;
+    assert_eq!(during.call("GET", "/api/v1/me", Some(&new_token), None).await.status, 200, "a new token");
+    let kid = |token: &str| {
+        use base64::Engine as _;
+        let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token.split('.').next().unwrap_or_default())
+            .expect("b64");
+        serde_json::from_slice::<serde_json::Value>(&header).expect("json")["kid"].clone()
+    };
+    assert_ne!(kid(&old_token), kid(&new_token), "each token names its key");
+    // Once the old key is dropped (after the 15 minutes of its last tokens), they stop.
+    let after = TestApp::spawn_with(crate::support::TestDb { name }, &[("jwt_secret", NEW)]).await;
+    assert_eq!(after.call("GET", "/api/v1/me", Some(&old_token), None).await.status, 401);
+    assert_eq!(after.call("GET", "/api/v1/me", Some(&new_token), None).await.status, 200);
+}

@@ -41,6 +41,8 @@ pub struct Config {
     pub base_url: String,
     /// HS256 key for access tokens; empty where the component is not given it.
     pub jwt_secret: String,
+    /// Keys rotated out of `jwt_secret`: what they signed still verifies.
+    pub jwt_previous_secrets: Vec<String>,
     /// The development seed (accounts, demo catalog) is applied.
     pub dev_seed: bool,
     /// Self-service registration is open.
@@ -136,6 +138,12 @@ pub enum EmailProvider {
 }
 
 impl Config {
+    /// The signing keys that verify: the current one first, then the ones rotated out.
+    #[must_use]
+    pub fn jwt_keys(&self) -> Vec<&str> {
+        std::iter::once(self.jwt_secret.as_str()).chain(self.jwt_previous_secrets.iter().map(String::as_str)).collect()
+    }
+
     /// Whether e-mail can be sent.
     #[must_use]
     pub fn email_enabled(&self) -> bool {
@@ -179,6 +187,7 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("db_url", &if self.db_url.is_empty() { "<empty>" } else { "<set>" })
             .field("base_url", &self.base_url)
+            .field("jwt_previous_secrets", &self.jwt_previous_secrets.len())
             .field("jwt_secret", &if self.jwt_secret.is_empty() { "<empty>" } else { "<set>" })
             .field("dev_seed", &self.dev_seed)
             .field("registration_enabled", &self.registration_enabled)
@@ -213,6 +222,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("db_url", "postgres://postgres@127.0.0.1:5432/statuspage?sslmode=disable"),
     ("base_url", "http://127.0.0.1:3000"),
     ("jwt_secret", ""),
+    ("jwt_previous_secrets", ""),
     ("dev_seed", "false"),
     ("registration_enabled", "true"),
     ("require_admin_totp", "false"),
@@ -263,6 +273,13 @@ impl Config {
             db_url: read("db_url")?.value,
             base_url: read("base_url")?.value.trim_end_matches('/').to_owned(),
             jwt_secret: read("jwt_secret")?.value,
+            jwt_previous_secrets: read("jwt_previous_secrets")?
+                .value
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
             dev_seed: read("dev_seed")?.boolean()?,
             registration_enabled: read("registration_enabled")?.boolean()?,
             require_admin_totp: read("require_admin_totp")?.boolean()?,

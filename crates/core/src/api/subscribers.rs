@@ -464,7 +464,8 @@ pub fn manage_open(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 /// 500 only (a bad session or choice is a page).
 pub fn manage_save(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let w = words(lang_of(ctx));
-    let secret = ctx.config()?.jwt_secret.clone();
+    let config = ctx.config()?;
+    let keys = config.jwt_keys();
     let result = fields(ctx.request).and_then(|fields| {
         let session = one(&fields, "session").unwrap_or_default().to_owned();
         let mut errors = Vec::new();
@@ -479,7 +480,7 @@ pub fn manage_save(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         let unsubscribe = one(&fields, "action") == Some("unsubscribe");
         let all = one(&fields, "all") == Some("true") || (services.is_empty() && groups.is_empty());
         ctx.write(|db| {
-            let channel = subscribers::session_channel(db, &secret, &session, ctx.now)?;
+            let channel = subscribers::session_channel(db, &keys, &session, ctx.now)?;
             if unsubscribe {
                 repo::delete(db, channel.id)?;
                 return Ok(true);
@@ -524,8 +525,9 @@ pub fn unsubscribe_page(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 pub fn unsubscribe_submit(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let w = words(lang_of(ctx));
     let token = ctx.request.query_param("token").unwrap_or_default().to_owned();
-    let secret = ctx.config()?.jwt_secret.clone();
-    match ctx.write(|db| Ok(subscribers::unsubscribe(db, &secret, &token, ctx.now)?)) {
+    let config = ctx.config()?;
+    let keys = config.jwt_keys();
+    match ctx.write(|db| Ok(subscribers::unsubscribe(db, &keys, &token, ctx.now)?)) {
         Ok(address) => page(ctx, 200, w.unsubscribed, vec![address], None),
         Err(e) => problem(ctx, e),
     }
@@ -538,7 +540,8 @@ pub fn unsubscribe_submit(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 pub fn unsubscribe_api(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let fields = fields(ctx.request)?;
     let token = one(&fields, "token").ok_or_else(|| ApiError::invalid("token", "is required"))?.to_owned();
-    let secret = ctx.config()?.jwt_secret.clone();
-    let address = ctx.write(|db| Ok(subscribers::unsubscribe(db, &secret, &token, ctx.now)?))?;
+    let config = ctx.config()?;
+    let keys = config.jwt_keys();
+    let address = ctx.write(|db| Ok(subscribers::unsubscribe(db, &keys, &token, ctx.now)?))?;
     Ok(Response::data(&json!({ "message": "unsubscribed", "email": address })))
 }

@@ -73,7 +73,7 @@ pub fn authenticate(env: &dyn Env, request: &Request) -> Result<Option<Principal
 
 fn access_token(env: &dyn Env, token: &str) -> Result<Principal, ApiError> {
     let config = env.config()?;
-    let claims = tokens::verify_access(&config.jwt_secret, token, env.now().unix_timestamp()).map_err(|e| match e {
+    let claims = tokens::verify_access(&config.jwt_keys(), token, env.now().unix_timestamp()).map_err(|e| match e {
         tokens::TokenError::WeakSecret => ApiError::Internal(e.to_string()),
         other => ApiError::Unauthorized(other.to_string()),
     })?;

@@ -16,11 +16,22 @@ use uuid::Uuid;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// The only header issued and accepted.
+/// The only header issued and accepted: HS256, with the id of the key that signed it.
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
     alg: String,
     typ: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kid: Option<String>,
+}
+
+/// The id of signing key `secret`: a short digest (domain-separated, so it says nothing
+/// usable about the key), which lets verification pick the key among the current and the
+/// rotated-out ones.
+#[must_use]
+pub fn key_id(secret: &str) -> String {
+    let digest = Sha256::digest(format!("statuspage jwt key id\0{secret}").as_bytes());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 use super::Role;
@@ -75,7 +86,7 @@ fn check_secret(secret: &str) -> Result<(), TokenError> {
 pub fn issue_access(secret: &str, user: Uuid, role: Role, sid: Uuid, now: i64) -> Result<String, TokenError> {
     check_secret(secret)?;
     let claims = AccessClaims { sub: user, role, iat: now, exp: now + ACCESS_TTL_SECS, sid };
-    let header = Header { alg: "HS256".into(), typ: Some("JWT".into()) };
+    let header = Header { alg: "HS256".into(), typ: Some("JWT".into()), kid: Some(key_id(secret)) };
     let signing_input = format!("{}.{}", encode_part(&header)?, encode_part(&claims)?);
     let signature = URL_SAFE_NO_PAD.encode(mac(secret, &signing_input)?.finalize().into_bytes());
     Ok(format!("{signing_input}.{signature}"))
@@ -91,13 +102,16 @@ fn encode_part<T: Serialize>(value: &T) -> Result<String, TokenError> {
     serde_json::to_vec(value).map(|json| URL_SAFE_NO_PAD.encode(json)).map_err(|_| TokenError::Invalid)
 }
 
-/// Verifies an access token at `now` (Unix seconds): HS256 only (so `alg: none` and others
-/// fail), signature, expiry.
+/// Verifies an access token at `now` (Unix seconds) with the key its `kid` names among `keys`
+/// (the current key first, then keys rotated out; a token without a `kid`, issued before key
+/// ids, is checked with the current key): HS256 only (so `alg: none` and others fail),
+/// signature, expiry.
 ///
 /// # Errors
 /// [`TokenError`].
-pub fn verify_access(secret: &str, token: &str, now: i64) -> Result<AccessClaims, TokenError> {
-    check_secret(secret)?;
+pub fn verify_access(keys: &[&str], token: &str, now: i64) -> Result<AccessClaims, TokenError> {
+    let current = keys.first().copied().unwrap_or_default();
+    check_secret(current)?;
     let mut parts = token.split('.');
     let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
@@ -108,6 +122,10 @@ pub fn verify_access(secret: &str, token: &str, now: i64) -> Result<AccessClaims
     if header.alg != "HS256" || header.typ.as_deref().is_some_and(|t| t != "JWT") {
         return Err(TokenError::Invalid);
     }
+    let secret = match &header.kid {
+        Some(kid) => keys.iter().copied().find(|k| key_id(k) == *kid).ok_or(TokenError::Invalid)?,
+        None => current,
+    };
     // The signature is checked (in constant time) before the claims are even parsed.
     let signing_input = &token[..token.len() - signature.len() - 1];
     mac(secret, signing_input)?.verify_slice(&decode(signature)?).map_err(|_| TokenError::Invalid)?;
@@ -156,7 +174,7 @@ mod tests {
     fn issued_tokens_verify_and_carry_their_claims() {
         let (user, sid) = (Uuid::new_v4(), Uuid::new_v4());
         let token = issue_access(SECRET, user, Role::Operator, sid, now()).expect("issue");
-        let claims = verify_access(SECRET, &token, now()).expect("verify");
+        let claims = verify_access(&[SECRET], &token, now()).expect("verify");
         assert_eq!((claims.sub, claims.role, claims.sid), (user, Role::Operator, sid));
         assert_eq!(claims.exp - claims.iat, ACCESS_TTL_SECS);
     }
@@ -165,21 +183,38 @@ mod tests {
     fn expired_tampered_foreign_and_unsigned_tokens_are_refused() {
         let user = Uuid::new_v4();
         let expired = issue_access(SECRET, user, Role::User, user, now() - ACCESS_TTL_SECS - 60).expect("issue");
-        assert_eq!(verify_access(SECRET, &expired, now()), Err(TokenError::Expired));
+        assert_eq!(verify_access(&[SECRET], &expired, now()), Err(TokenError::Expired));
 
         let good = issue_access(SECRET, user, Role::User, user, now()).expect("issue");
         let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
         let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(&parts[1]).expect("b64")).expect("utf8");
         parts[1] = URL_SAFE_NO_PAD.encode(payload.replace("\"user\"", "\"admin\""));
-        assert_eq!(verify_access(SECRET, &parts.join("."), now()), Err(TokenError::Invalid), "tampered payload");
+        assert_eq!(verify_access(&[SECRET], &parts.join("."), now()), Err(TokenError::Invalid), "tampered payload");
 
-        assert_eq!(verify_access("another-secret-of-enough-length", &good, now()), Err(TokenError::Invalid));
+        assert_eq!(verify_access(&["another-secret-of-enough-length"], &good, now()), Err(TokenError::Invalid));
 
         let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
         let unsigned = format!("{none_header}.{}.", parts[1]);
-        assert_eq!(verify_access(SECRET, &unsigned, now()), Err(TokenError::Invalid), "alg none");
-        assert_eq!(verify_access(SECRET, "not.a.jwt", now()), Err(TokenError::Invalid));
-        assert_eq!(verify_access("short", &good, now()), Err(TokenError::WeakSecret));
+        assert_eq!(verify_access(&[SECRET], &unsigned, now()), Err(TokenError::Invalid), "alg none");
+        assert_eq!(verify_access(&[SECRET], "not.a.jwt", now()), Err(TokenError::Invalid));
+        assert_eq!(verify_access(&["short"], &good, now()), Err(TokenError::WeakSecret));
+    }
+
+    #[test]
+    fn tokens_of_a_rotated_out_key_verify_until_the_key_is_dropped() {
+        const NEW: &str = "a-brand-new-secret-of-enough-length";
+        let old = issue_access(SECRET, Uuid::new_v4(), Role::Operator, Uuid::new_v4(), now()).expect("issue");
+        let new = issue_access(NEW, Uuid::new_v4(), Role::Operator, Uuid::new_v4(), now()).expect("issue");
+        assert!(verify_access(&[NEW, SECRET], &old, now()).is_ok(), "the old key still verifies its tokens");
+        assert!(verify_access(&[NEW, SECRET], &new, now()).is_ok());
+        assert_eq!(verify_access(&[NEW], &old, now()), Err(TokenError::Invalid), "dropped: its tokens stop");
+        assert_ne!(key_id(SECRET), key_id(NEW));
+        // A token from before key ids (no `kid`) is checked with the current key.
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+        let payload = old.split('.').nth(1).expect("payload");
+        let input = format!("{header}.{payload}");
+        let signature = URL_SAFE_NO_PAD.encode(mac(SECRET, &input).expect("mac").finalize().into_bytes());
+        assert!(verify_access(&[SECRET], &format!("{input}.{signature}"), now()).is_ok());
     }
 
     #[test]
@@ -195,9 +230,9 @@ mod tests {
         };
         assert_eq!(signature, expected);
         let header = URL_SAFE_NO_PAD.decode(input.split('.').next().expect("header")).expect("b64");
-        assert_eq!(header, br#"{"alg":"HS256","typ":"JWT"}"#);
+        assert_eq!(header, format!(r#"{{"alg":"HS256","typ":"JWT","kid":"{}"}}"#, key_id(SECRET)).as_bytes());
         let extra_part = format!("{token}.x");
-        assert_eq!(verify_access(SECRET, &extra_part, now()), Err(TokenError::Invalid));
+        assert_eq!(verify_access(&[SECRET], &extra_part, now()), Err(TokenError::Invalid));
     }
 
     #[test]

@@ -56,11 +56,24 @@ pub fn sign(secret: &str, purpose: Purpose, channel: Uuid, now: OffsetDateTime, 
     format!("{}.{signature}", URL_SAFE_NO_PAD.encode(payload))
 }
 
-/// The channel a token names, when it is genuine, for `purpose`, and not expired at `now`.
+/// The channel a token names, when one of `keys` (the current signing key, then keys rotated
+/// out) signed it, for `purpose`, and it has not expired at `now`.
 ///
 /// # Errors
 /// A message saying why it is refused.
-pub fn verify(secret: &str, purpose: Purpose, token: &str, now: OffsetDateTime) -> Result<Uuid, String> {
+pub fn verify(keys: &[&str], purpose: Purpose, token: &str, now: OffsetDateTime) -> Result<Uuid, String> {
+    let mut refusal = "this link is not valid; ask for a new one".to_owned();
+    for key in keys {
+        match verify_with(key, purpose, token, now) {
+            Ok(channel) => return Ok(channel),
+            Err(reason) if reason.contains("expired") => return Err(reason),
+            Err(reason) => refusal = reason,
+        }
+    }
+    Err(refusal)
+}
+
+fn verify_with(secret: &str, purpose: Purpose, token: &str, now: OffsetDateTime) -> Result<Uuid, String> {
     let invalid = || "this link is not valid; ask for a new one".to_owned();
     let (payload, signature) = token.split_once('.').ok_or_else(invalid)?;
     let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?;
@@ -93,14 +106,14 @@ mod tests {
     fn a_link_works_for_its_purpose_until_it_expires() {
         let (channel, now) = (Uuid::new_v4(), datetime!(2026-12-01 10:00 UTC));
         let token = sign(SECRET, Purpose::Unsubscribe, channel, now, Duration::days(1));
-        assert_eq!(verify(SECRET, Purpose::Unsubscribe, &token, now + Duration::hours(23)), Ok(channel));
-        assert!(verify(SECRET, Purpose::Manage, &token, now).is_err(), "another purpose");
-        assert!(verify("another-secret-entirely-0123456", Purpose::Unsubscribe, &token, now).is_err());
-        let expired = verify(SECRET, Purpose::Unsubscribe, &token, now + Duration::days(2)).expect_err("expired");
+        assert_eq!(verify(&[SECRET], Purpose::Unsubscribe, &token, now + Duration::hours(23)), Ok(channel));
+        assert!(verify(&[SECRET], Purpose::Manage, &token, now).is_err(), "another purpose");
+        assert!(verify(&["another-secret-entirely-0123456"], Purpose::Unsubscribe, &token, now).is_err());
+        let expired = verify(&[SECRET], Purpose::Unsubscribe, &token, now + Duration::days(2)).expect_err("expired");
         assert!(expired.contains("expired"), "{expired}");
         let mut forged = token.clone();
         forged.replace_range(0..2, "AA");
-        assert!(verify(SECRET, Purpose::Unsubscribe, &forged, now).is_err());
-        assert!(verify(SECRET, Purpose::Unsubscribe, "garbage", now).is_err());
+        assert!(verify(&[SECRET], Purpose::Unsubscribe, &forged, now).is_err());
+        assert!(verify(&[SECRET], Purpose::Unsubscribe, "garbage", now).is_err());
     }
 }

@@ -179,8 +179,8 @@ pub fn open_manage(db: &dyn Db, secret: &str, code: &str, now: OffsetDateTime) -
 ///
 /// # Errors
 /// 400 `session` when it is not genuine or has expired; 404 when the subscription is gone.
-pub fn session_channel(db: &dyn Db, secret: &str, session: &str, now: OffsetDateTime) -> Result<Channel, Error> {
-    let id = links::verify(secret, Purpose::Manage, session, now).map_err(|m| Error::invalid("session", m))?;
+pub fn session_channel(db: &dyn Db, keys: &[&str], session: &str, now: OffsetDateTime) -> Result<Channel, Error> {
+    let id = links::verify(keys, Purpose::Manage, session, now).map_err(|m| Error::invalid("session", m))?;
     repo::find(db, id)?.ok_or_else(|| Error::NotFound("the subscription is gone".into()))
 }
 
@@ -189,8 +189,8 @@ pub fn session_channel(db: &dyn Db, secret: &str, session: &str, now: OffsetDate
 ///
 /// # Errors
 /// 400 `token` when the link is not genuine or has expired; 404 when it is gone already.
-pub fn unsubscribe(db: &dyn Db, secret: &str, token: &str, now: OffsetDateTime) -> Result<String, Error> {
-    let id = links::verify(secret, Purpose::Unsubscribe, token.trim(), now).map_err(|m| Error::invalid("token", m))?;
+pub fn unsubscribe(db: &dyn Db, keys: &[&str], token: &str, now: OffsetDateTime) -> Result<String, Error> {
+    let id = links::verify(keys, Purpose::Unsubscribe, token.trim(), now).map_err(|m| Error::invalid("token", m))?;
     let channel = repo::find(db, id)?.ok_or_else(|| Error::NotFound("this subscription is gone already".into()))?;
     if channel.user_id.is_none() {
         repo::delete(db, id)?;
