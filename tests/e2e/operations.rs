@@ -191,3 +191,69 @@ async fn rotating_the_signing_key_keeps_everyone_signed_in_until_the_old_key_is_
     assert_eq!(after.call("GET", "/api/v1/me", Some(&old_token), None).await.status, 401);
     assert_eq!(after.call("GET", "/api/v1/me", Some(&new_token), None).await.status, 200);
 }
+
+/// The value of the sample `line` starts with in a Prometheus exposition (0 when absent).
+fn sample(text: &str, series: &str) -> i64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
+        .map_or(0, |v| v.trim().parse().unwrap_or_else(|_| panic!("{series} has value {v:?}")))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_watch_events_services_requests_and_ticks_move() {
+    let app = TestApp::spawn_with(TestDb::migrated(), &[("metrics_token", "scrape-me")]).await;
+    let scrape = || async {
+        let response = app.send(app.request(reqwest::Method::GET, "/metrics").bearer_auth("scrape-me")).await;
+        assert_eq!(response.status, 200, "{}", response.text());
+        assert_eq!(response.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8"));
+        response.text()
+    };
+    assert_eq!(app.get("/metrics").await.status, 401, "metrics_token set: a scraper must present it");
+    let before = scrape().await;
+    assert!(before.contains("# TYPE statuspage_events gauge"), "{before}");
+    assert_eq!(sample(&before, "statuspage_notification_queue_depth"), 0);
+
+    let admin = app.admin().await;
+    let api = app.create(&admin, "/api/v1/services", json!({"name": "API", "slug": "api"})).await;
+    app.create(
+        &admin,
+        "/api/v1/events",
+        json!({"title": "Down", "type": "incident", "status": "investigating", "severity": "critical",
+               "affected_services": [{"service_id": api["id"], "status": "major_outage"}]}),
+    )
+    .await;
+    for _ in 0..3 {
+        assert_eq!(app.get("/api/v1/events").await.status, 200);
+    }
+    assert_eq!(app.get("/api/v1/no-such-thing").await.status, 404);
+    app.run_cron(u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).expect("time")).await.expect("tick");
+    // Requests count themselves after their response: give the last ones a moment.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let after = scrape().await;
+    assert_eq!(sample(&after, r#"statuspage_events{type="incident",status="investigating"}"#), 1, "{after}");
+    assert_eq!(sample(&after, r#"statuspage_services{status="major_outage"}"#), 1, "{after}");
+    assert_eq!(
+        sample(
+            &after,
+            r#"statuspage_http_requests_total{component="events",route="/api/v1/events",status_class="2xx"}"#
+        ),
+        1,
+        "the POST; the three public GETs are sampled: {after}"
+    );
+    assert_eq!(
+        sample(
+            &after,
+            r#"statuspage_http_requests_total{component="catalog",route="/api/v1/services",status_class="2xx"}"#
+        ),
+        1
+    );
+    assert!(
+        sample(
+            &after,
+            r#"statuspage_http_requests_total{component="auth",route="/api/v1/auth/login",status_class="2xx"}"#
+        ) >= 1
+    );
+    assert!(after.contains(r#"route="unmatched",status_class="4xx""#), "the 404 counts under no route: {after}");
+    assert_eq!(sample(&after, r#"statuspage_scheduler_ticks_total{claimed="true"}"#), 1, "{after}");
+    assert!(sample(&after, "statuspage_scheduler_last_tick_timestamp_seconds") > 1_700_000_000);
+}

@@ -41,6 +41,15 @@ pub struct Ctx<'a> {
 pub enum After {
     /// Run the notification engine: the request queued deliveries.
     Deliver,
+    /// Count the request for `/metrics`.
+    Count {
+        /// The route pattern (`unmatched` for none).
+        route: &'static str,
+        /// The answer's status.
+        status: u16,
+        /// How many requests this one stands for (sampled public reads count for several).
+        weight: i64,
+    },
 }
 
 impl std::fmt::Debug for Ctx<'_> {
@@ -207,7 +216,7 @@ pub fn dispatch_with_after(
     let started = Instant::now();
     let request_id = request_id(request.header("x-request-id"));
     let after = std::cell::RefCell::new(Vec::new());
-    let (route, result) = route(router, env, request, &request_id, &after);
+    let (route, (pattern, class), result) = route(router, env, request, &request_id, &after);
     let mut cause = None;
     let mut response = match result {
         Ok(response) => response,
@@ -225,6 +234,9 @@ pub fn dispatch_with_after(
         response.body.clear();
     }
     let response = response.with_header("x-request-id", request_id.clone());
+    if let Some(weight) = count_weight(class) {
+        after.borrow_mut().push(After::Count { route: pattern, status: response.status, weight });
+    }
     AccessLog {
         component,
         request_id: &request_id,
@@ -238,10 +250,36 @@ pub fn dispatch_with_after(
     (response, after.into_inner())
 }
 
+/// How many requests this one counts for in `/metrics`: every request once, except public reads,
+/// of which one in [`crate::metrics::PUBLIC_READ_SAMPLE`] counts for that many (the public path
+/// must stay cheap under a refresh storm); `None`: not counted.
+fn count_weight(class: Option<crate::http::RateClass>) -> Option<i64> {
+    if class != Some(crate::http::RateClass::PublicRead) {
+        return Some(1);
+    }
+    let mut byte = [0u8; 1];
+    getrandom::fill(&mut byte).ok()?;
+    let sample = crate::metrics::PUBLIC_READ_SAMPLE;
+    (i64::from(byte[0]) % sample == 0).then_some(sample)
+}
+
 /// Runs what a request asked for after its response.
 pub fn run_after(component: &str, env: &dyn Env, after: &[After]) {
     for work in after {
         match work {
+            After::Count { route, status, weight } => {
+                // Best effort: a count that cannot be written (the database is down) is dropped.
+                if let Err(e) = env.db().map_err(|e| e.to_string()).and_then(|db| {
+                    crate::metrics::count_request(db, component, route, *status, *weight).map_err(|e| e.to_string())
+                }) {
+                    crate::log::event(
+                        "warn",
+                        component,
+                        "could not count the request",
+                        serde_json::json!({ "error": e }),
+                    );
+                }
+            }
             After::Deliver => {
                 let (level, message, fields) = match crate::notify::deliver::run(env, DELIVER_AFTER_RESPONSE_FOR) {
                     Ok(report) => {
@@ -259,15 +297,19 @@ pub fn run_after(component: &str, env: &dyn Env, after: &[After]) {
 /// thousand Telegram chats at the Bot API's pace; the scheduler's next tick goes on from there.
 const DELIVER_AFTER_RESPONSE_FOR: std::time::Duration = std::time::Duration::from_secs(50);
 
+/// The route pattern a request counts under (`unmatched` for none) and its rate class.
+type Counted = (&'static str, Option<crate::http::RateClass>);
+
 fn route<'r>(
     router: &'r Router<Handler>,
     env: &dyn Env,
     request: &'r Request,
     request_id: &str,
     after: &std::cell::RefCell<Vec<After>>,
-) -> (&'r str, Result<Response, ApiError>) {
+) -> (&'r str, Counted, Result<Response, ApiError>) {
+    const UNMATCHED: Counted = ("unmatched", None);
     if request.body.len() > MAX_BODY_BYTES {
-        return (&request.path, Err(ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES }));
+        return (&request.path, UNMATCHED, Err(ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES }));
     }
     match router.at(&request.method, &request.path) {
         RouteMatch::Found { handler, params, pattern, policy } => {
@@ -284,12 +326,14 @@ fn route<'r>(
                 after,
             };
             let result = limit(&ctx, policy).and_then(|()| handler(&ctx)).map(|r| cache(r, policy));
-            (pattern, result)
+            (pattern, (pattern, Some(policy.rate)), result)
         }
         RouteMatch::MethodNotAllowed(allowed) => {
-            (&request.path, Err(ApiError::MethodNotAllowed { method: request.method.clone(), allowed }))
+            (&request.path, UNMATCHED, Err(ApiError::MethodNotAllowed { method: request.method.clone(), allowed }))
         }
-        RouteMatch::NotFound => (&request.path, Err(ApiError::NotFound(format!("no route for {}", request.path)))),
+        RouteMatch::NotFound => {
+            (&request.path, UNMATCHED, Err(ApiError::NotFound(format!("no route for {}", request.path))))
+        }
     }
 }
 

@@ -85,6 +85,8 @@ pub struct Config {
     pub oidc: Option<Oidc>,
     /// Whether admins may sign in with a password (when SSO is on).
     pub password_login_for_admins: bool,
+    /// The bearer token `/metrics` asks for (a secret); empty: `/metrics` is open.
+    pub metrics_token: String,
 }
 
 /// Single sign-on with OpenID Connect.
@@ -209,6 +211,7 @@ impl fmt::Debug for Config {
             .field("outbox_retention_days", &self.outbox_retention_days)
             .field("oidc", &self.oidc)
             .field("password_login_for_admins", &self.password_login_for_admins)
+            .field("metrics_token", &secret(&self.metrics_token))
             .finish()
     }
 }
@@ -251,6 +254,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("oidc_create_accounts", "true"),
     ("oidc_allowed_hosts", "https://oidc.invalid"),
     ("password_login_for_admins", "true"),
+    ("metrics_token", ""),
 ];
 
 impl Config {
@@ -300,6 +304,7 @@ impl Config {
             outbox_retention_days: read("outbox_retention_days")?.whole(1, 3650, "days")?,
             oidc: Self::oidc(&read, &read("base_url")?.value)?,
             password_login_for_admins: read("password_login_for_admins")?.boolean()?,
+            metrics_token: read("metrics_token")?.value,
         })
         .and_then(Self::consistent)
     }

@@ -18,7 +18,7 @@
 //! - [`migrate`]: embedded SQL migrations, applied safely by whichever instance comes first.
 //! - [`auth`]: principals, the authorization policy, passwords, tokens, TOTP, rate limits.
 //! - [`actor`], [`audit`], [`error`]: who acts, the audit log, the use cases' errors.
-//! - [`scheduler`], [`ops`], [`log`], [`time`].
+//! - [`scheduler`], [`ops`], [`metrics`], [`log`], [`time`].
 //!
 //! With the `spin` feature, [`spin_http`] adapts spin-sdk requests and provides the Spin [`app::Env`].
 
@@ -41,6 +41,7 @@ pub mod events;
 pub mod http;
 pub mod kv;
 pub mod log;
+pub mod metrics;
 pub mod migrate;
 pub mod notify;
 pub mod ops;

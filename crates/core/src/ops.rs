@@ -36,6 +36,12 @@ pub const BUILD_DATE: &str = match option_env!("STATUSPAGE_BUILD_DATE") {
     None => "unknown",
 };
 
+/// The build's version and commit.
+#[must_use]
+pub fn build() -> (&'static str, &'static str) {
+    (env!("CARGO_PKG_VERSION"), COMMIT)
+}
+
 /// `/version`: ours in `data`, and the old service's bare `{version, commit, build_date}` at
 /// the top level.
 #[must_use]

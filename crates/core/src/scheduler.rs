@@ -47,6 +47,7 @@ const DELIVERY_BUDGET: std::time::Duration = std::time::Duration::from_secs(50);
 /// # Errors
 /// The failure's text; the cron trigger logs it and the next tick runs as usual.
 pub fn tick(env: &dyn Env, at: OffsetDateTime) -> Result<TickReport, String> {
+    let started = std::time::Instant::now();
     let config = env.config().map_err(|e| e.to_string())?;
     let db = env.db().map_err(|e| e.to_string())?;
     migrate::ensure_schema(db, config.dev_seed).map_err(|e| e.to_string())?;
@@ -88,6 +89,8 @@ pub fn tick(env: &dyn Env, at: OffsetDateTime) -> Result<TickReport, String> {
         });
         runs::record_tick_details(db, at, &details).map_err(|e| e.to_string())?;
     }
+    let millis = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    crate::metrics::count_tick(db, report.claimed, millis).map_err(|e| e.to_string())?;
     Ok(report)
 }
 

@@ -152,6 +152,7 @@ pub fn status() -> Router<Handler> {
         .get("/healthz", PUBLIC, ops::healthz)
         .get("/readyz", PUBLIC, ops::readyz)
         .get("/version", PUBLIC, ops::version)
+        .get("/metrics", Policy::AUTHENTICATED, ops::metrics)
         .get("/api/openapi.yaml", PUBLIC, ops::openapi)
 }
 

@@ -56,6 +56,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../../migrations/0010_housekeeping.sql"),
     },
     Migration { version: 11, name: "0011_sso", sql: include_str!("../../../../migrations/0011_sso.sql") },
+    Migration { version: 12, name: "0012_metrics", sql: include_str!("../../../../migrations/0012_metrics.sql") },
 ];
 
 /// The development seed (SPEC §3 accounts and a demo catalog), applied when `dev_seed=true`.

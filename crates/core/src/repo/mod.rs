@@ -9,6 +9,7 @@ pub mod groups;
 pub mod housekeeping;
 pub mod integrations;
 pub mod memberships;
+pub mod metrics;
 pub mod outbox;
 pub mod principals;
 pub mod public;
