@@ -1,6 +1,7 @@
 //! The public face (SPEC §7): every public document, rendered ahead of time into the key-value
-//! store and served from there, so no public request touches PostgreSQL and the page keeps
-//! answering from its last snapshot while PostgreSQL is down.
+//! store and served from there, so no public answer waits on PostgreSQL and the page keeps
+//! answering from its last snapshot while PostgreSQL is down (a sampled request counts itself
+//! for `/metrics` after its answer has gone: [`crate::metrics`]).
 //!
 //! - [`model`]: what the documents are rendered from; [`site`]: the page's identity.
 //! - Renderers: [`status_json`] (`/api/v1/status`), [`statuspage`] (`/api/v2/*.json`),
