@@ -660,3 +660,38 @@ async fn state_changing_requests_are_rate_limited_per_address() {
     assert_eq!(limited.header("ratelimit-limit"), Some("120"));
     assert_eq!(app.get("/api/v1/services").await.status, 200, "reads are not counted");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn colleagues_behind_one_address_are_limited_each_by_their_own_limit_as_configured() {
+    let app = TestApp::spawn_with(
+        crate::support::TestDb::migrated(),
+        &[("rate_limits", "writes_per_address=3, authenticated_per_principal=8")],
+    )
+    .await;
+    let (_, alice) = app.token_for("admin").await;
+    let (_, bob) = app.token_for("admin").await;
+    // (Two sign-ins were two writes from this address; one more anonymous write is allowed.)
+    for (who, token) in [("alice", &alice), ("bob", &bob)] {
+        for n in 0..5 {
+            let body = json!({"name": format!("{who} {n}"), "slug": format!("{who}-{n}")});
+            let response = app.call("POST", "/api/v1/services", Some(token), Some(&body)).await;
+            assert_eq!(response.status, 201, "{who}'s write {n}: {}", response.text());
+        }
+    }
+    let limited = loop {
+        let response = app.call("GET", "/api/v1/me", Some(&alice), None).await;
+        if response.status != 200 {
+            break response;
+        }
+    };
+    assert_eq!((limited.status, limited.header("ratelimit-limit")), (429, Some("8")), "alice's own limit");
+    assert_eq!(app.call("GET", "/api/v1/me", Some(&bob), None).await.status, 200, "not bob's");
+    // Anonymous writes, and writes whose credentials do not hold, count per address.
+    assert_eq!(app.post_json("/api/v1/auth/logout", &json!({})).await.status, 400);
+    let forged = app.call("POST", "/api/v1/services", Some("not-a-token"), Some(&json!({}))).await;
+    assert_eq!((forged.status, forged.header("ratelimit-limit")), (429, Some("3")));
+    let misconfigured = TestApp::spawn_with(crate::support::TestDb::migrated(), &[("rate_limits", "writes=5")]).await;
+    let ready = misconfigured.get("/readyz").await;
+    assert_eq!(ready.status, 503);
+    assert!(ready.text().contains("rate_limits"), "{}", ready.text());
+}

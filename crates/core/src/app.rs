@@ -92,7 +92,8 @@ impl Ctx<'_> {
         }
         let found = auth::authenticate(self.env, self.request)?;
         if let Some(principal) = &found {
-            ratelimit::check(self.db()?, ratelimit::API_PER_PRINCIPAL, &principal.subject(), self.now)?;
+            let limit = self.config()?.rate_limits.get(ratelimit::API_PER_PRINCIPAL);
+            ratelimit::check(self.db()?, limit, &principal.subject(), self.now)?;
         }
         Ok(self.principal.get_or_init(|| found).as_ref())
     }
@@ -337,15 +338,27 @@ fn route<'r>(
     }
 }
 
-/// Counts the per-address limits of the route's class before the handler runs.
+/// Counts the per-address limits of the route's class before the handler runs. Authenticated
+/// state-changing traffic is limited per user or key instead (counted as it authenticates), so
+/// that colleagues behind one company address do not throttle each other; a request whose
+/// credentials do not hold is limited per address like anonymous traffic.
 fn limit(ctx: &Ctx<'_>, policy: Policy) -> Result<(), ApiError> {
     let limits = ratelimit::per_address(policy.rate);
     if limits.is_empty() {
         return Ok(());
     }
+    let per_principal = matches!(policy.rate, crate::http::RateClass::StateChanging | crate::http::RateClass::Webhook);
+    if per_principal && ctx.request.header("authorization").is_some() {
+        match ctx.principal() {
+            Ok(Some(_)) => return Ok(()),
+            Err(e @ ApiError::TooManyRequests { .. }) => return Err(e),
+            _ => {}
+        }
+    }
     let db = ctx.db()?;
+    let configured = &ctx.config()?.rate_limits;
     let subject = ctx.client_ip.unwrap_or("unknown");
-    limits.iter().try_for_each(|limit| ratelimit::check(db, *limit, subject, ctx.now))
+    limits.iter().try_for_each(|limit| ratelimit::check(db, configured.get(*limit), subject, ctx.now))
 }
 
 /// The route's caching header on a successful answer.

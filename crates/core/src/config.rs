@@ -87,6 +87,8 @@ pub struct Config {
     pub password_login_for_admins: bool,
     /// The bearer token `/metrics` asks for (a secret); empty: `/metrics` is open.
     pub metrics_token: String,
+    /// The rate limits as configured (`rate_limits`).
+    pub rate_limits: crate::auth::ratelimit::RateLimits,
 }
 
 /// Single sign-on with OpenID Connect.
@@ -212,6 +214,7 @@ impl fmt::Debug for Config {
             .field("oidc", &self.oidc)
             .field("password_login_for_admins", &self.password_login_for_admins)
             .field("metrics_token", &secret(&self.metrics_token))
+            .field("rate_limits", &self.rate_limits)
             .finish()
     }
 }
@@ -255,6 +258,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("oidc_allowed_hosts", "https://oidc.invalid"),
     ("password_login_for_admins", "true"),
     ("metrics_token", ""),
+    ("rate_limits", ""),
 ];
 
 impl Config {
@@ -305,6 +309,10 @@ impl Config {
             oidc: Self::oidc(&read, &read("base_url")?.value)?,
             password_login_for_admins: read("password_login_for_admins")?.boolean()?,
             metrics_token: read("metrics_token")?.value,
+            rate_limits: {
+                let raw = read("rate_limits")?;
+                crate::auth::ratelimit::RateLimits::parse(&raw.value).map_err(|m| raw.error(&m))?
+            },
         })
         .and_then(Self::consistent)
     }

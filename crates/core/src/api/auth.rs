@@ -155,7 +155,7 @@ pub fn login(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let password = body.required_str("password");
     body.finish()?;
     let (email, password) = (present(email)?.trim().to_lowercase(), present(password)?);
-    ratelimit::check(db, ratelimit::LOGIN_PER_ACCOUNT, &email, ctx.now)?;
+    ratelimit::check(db, ctx.config()?.rate_limits.get(ratelimit::LOGIN_PER_ACCOUNT), &email, ctx.now)?;
     let found =
         if password.len() <= password::MAX_BYTES { users::find_credentials_by_email(db, &email)? } else { None };
     let valid = password::verify(&password, found.as_ref().map(|c| c.password_hash.as_str()));
@@ -379,7 +379,7 @@ pub fn forgot_password(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let email = body.required_str("email").and_then(|e| body.check("email", Email::parse(&e)));
     body.finish()?;
     let email = present(email)?;
-    ratelimit::check(db, ratelimit::RESET_PER_ACCOUNT, email.as_str(), ctx.now)?;
+    ratelimit::check(db, ctx.config()?.rate_limits.get(ratelimit::RESET_PER_ACCOUNT), email.as_str(), ctx.now)?;
     if let Some(credentials) = users::find_credentials_by_email(db, email.as_str())?.filter(|c| c.user.is_active) {
         let user = credentials.user;
         ctx.write(|db| {

@@ -270,7 +270,8 @@ pub fn deliver(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     if !integration.enabled {
         return Err(ApiError::Forbidden(format!("the integration {} is disabled", integration.name)));
     }
-    ratelimit::check(ctx.db()?, ratelimit::WEBHOOKS_PER_INTEGRATION, &integration.id.to_string(), ctx.now)?;
+    let limit = ctx.config()?.rate_limits.get(ratelimit::WEBHOOKS_PER_INTEGRATION);
+    ratelimit::check(ctx.db()?, limit, &integration.id.to_string(), ctx.now)?;
     let alerts = payload::parse(format, &ctx.request.body)
         .map_err(|message| ApiError::BadRequest { code: "malformed_payload", message })?;
     let received = ctx.write(|db| Ok(receive::receive(db, &integration, &alerts, &ctx.origin())?))?;

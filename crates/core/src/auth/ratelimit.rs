@@ -39,6 +39,59 @@ pub const WEBHOOKS_PER_IP: Limit = Limit { name: "webhooks:ip", max: 1200, windo
 /// Incoming monitoring webhooks, per integration.
 pub const WEBHOOKS_PER_INTEGRATION: Limit = Limit { name: "webhooks:integration", max: 600, window_secs: 60 };
 
+/// Every limit, by the key that configures it (`rate_limits = "key=max,..."`), with its
+/// default.
+pub const CONFIGURABLE: &[(&str, Limit)] = &[
+    ("sign_in_per_account", LOGIN_PER_ACCOUNT),
+    ("sign_in_per_address", LOGIN_PER_IP),
+    ("reset_per_account", RESET_PER_ACCOUNT),
+    ("reset_per_address", RESET_PER_IP),
+    ("sign_up_per_address", REGISTER_PER_IP),
+    ("subscribe_per_address", SUBSCRIBE_PER_IP),
+    ("authenticated_per_principal", API_PER_PRINCIPAL),
+    ("writes_per_address", API_WRITES_PER_IP),
+    ("webhooks_per_address", WEBHOOKS_PER_IP),
+    ("webhooks_per_integration", WEBHOOKS_PER_INTEGRATION),
+];
+
+/// The limits as configured: the defaults, with the maxima `rate_limits` overrides.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RateLimits {
+    overrides: Vec<(&'static str, u32)>,
+}
+
+impl RateLimits {
+    /// Reads `key=max,key=max` (keys of [`CONFIGURABLE`]; each max a whole number from 1).
+    ///
+    /// # Errors
+    /// A message naming the pair that is wrong.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let mut overrides = Vec::new();
+        for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (key, max) = pair.split_once('=').ok_or_else(|| format!("{pair:?} is not key=max"))?;
+            let (_, limit) = CONFIGURABLE.iter().find(|(k, _)| *k == key.trim()).ok_or_else(|| {
+                let keys: Vec<&str> = CONFIGURABLE.iter().map(|(k, _)| *k).collect();
+                format!("{:?} is not a limit; the limits are {}", key.trim(), keys.join(", "))
+            })?;
+            let max: u32 = max
+                .trim()
+                .parse()
+                .ok()
+                .filter(|m| *m >= 1)
+                .ok_or_else(|| format!("{pair:?}: the max must be a whole number from 1"))?;
+            overrides.push((limit.name, max));
+        }
+        Ok(Self { overrides })
+    }
+
+    /// `limit` as configured.
+    #[must_use]
+    pub fn get(&self, limit: Limit) -> Limit {
+        let max = self.overrides.iter().rev().find(|(name, _)| *name == limit.name).map_or(limit.max, |(_, max)| *max);
+        Limit { max, ..limit }
+    }
+}
+
 /// The per-address limits the pipeline counts for a route of `class`, before its handler runs
 /// (per-account and per-principal limits need the body or the credentials, so handlers and
 /// authentication count those).
@@ -74,6 +127,18 @@ pub fn check(db: &dyn Db, limit: Limit, subject: &str, now: OffsetDateTime) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_are_configured_by_key_and_keep_their_windows() {
+        let limits = RateLimits::parse("writes_per_address=500, sign_in_per_address = 5").expect("parses");
+        assert_eq!(limits.get(API_WRITES_PER_IP), Limit { max: 500, ..API_WRITES_PER_IP });
+        assert_eq!(limits.get(LOGIN_PER_IP).max, 5);
+        assert_eq!(limits.get(LOGIN_PER_ACCOUNT), LOGIN_PER_ACCOUNT, "not named: the default");
+        assert!(RateLimits::parse("writes=5").is_err_and(|e| e.contains("the limits are sign_in_per_account")));
+        assert!(RateLimits::parse("writes_per_address=0").is_err());
+        assert!(RateLimits::parse("writes_per_address").is_err());
+        assert_eq!(RateLimits::parse(""), Ok(RateLimits::default()));
+    }
 
     #[test]
     fn each_class_counts_its_limits_per_address() {
