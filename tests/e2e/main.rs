@@ -11,6 +11,7 @@ mod contract;
 mod delivery;
 mod events;
 mod fidelity;
+mod first_run;
 mod housekeeping;
 mod identity;
 mod key_value;
