@@ -7,14 +7,14 @@ COMPONENT_FLAGS := $(addprefix -p ,$(COMPONENTS))
 export STATUSPAGE_COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 export STATUSPAGE_BUILD_DATE ?= $(shell git log -1 --format=%cI 2>/dev/null || echo unknown)
 
-.PHONY: up test build build-components wasm-target browser-deps oidc-deps fmt-check lint-manifests clippy unit-and-e2e sizes bench bench-notify
+.PHONY: up test build build-components wasm-target browser-deps oidc-deps check-monitoring fmt-check lint-manifests clippy unit-and-e2e sizes bench bench-notify
 
 ## Run the app on $(LISTEN) (default 127.0.0.1:3000): spin up if installed, else the wasmtime host.
 up:
 	./scripts/up.sh
 
 ## Formatting, the manifest lint, clippy (native and wasm32), native unit tests, end-to-end tests.
-test: fmt-check wasm-target lint-manifests clippy build browser-deps oidc-deps unit-and-e2e
+test: fmt-check wasm-target lint-manifests check-monitoring clippy build browser-deps oidc-deps unit-and-e2e
 
 ## The Spin components and the test-only probe component, for wasm32-wasip2.
 build: build-components
@@ -39,6 +39,13 @@ browser-deps:
 oidc-deps:
 	@command -v node >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; }
 	@[ -d tests/oidc/node_modules/oidc-provider ] || (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error)
+
+## The Prometheus alert rules, checked by promtool (from Debian's prometheus package, unpacked
+## into .tools/ rather than installed: nothing is started).
+PROMTOOL := $(shell command -v promtool 2>/dev/null || echo .tools/promtool)
+check-monitoring:
+	@[ -x "$(PROMTOOL)" ] || { mkdir -p .tools/deb && cd .tools/deb && (apt-get download prometheus >/dev/null 2>&1 || { apt-get update -qq && apt-get download prometheus >/dev/null; }) && dpkg -x prometheus_*.deb x && cp x/usr/bin/promtool ..; }
+	$(PROMTOOL) check rules deploy/monitoring/alerts.yaml
 
 fmt-check:
 	cargo fmt --all --check

@@ -9,6 +9,7 @@ mod clock;
 mod compat;
 mod contract;
 mod delivery;
+mod deploy;
 mod events;
 mod fidelity;
 mod first_run;

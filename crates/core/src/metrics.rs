@@ -123,6 +123,42 @@ mod tests {
     use super::*;
     use crate::repo::metrics::Counter;
 
+    /// The metric names `text` (an alert rule file, a dashboard) refers to.
+    fn referenced(text: &str) -> std::collections::BTreeSet<String> {
+        text.match_indices("statuspage_")
+            .map(|(at, _)| text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect())
+            .collect()
+    }
+
+    #[test]
+    fn the_alerts_and_the_dashboard_use_only_metrics_that_are_served() {
+        let state = State {
+            events: vec![],
+            services: vec![],
+            deliveries: vec![],
+            queue_depth: 0,
+            oldest_pending_seconds: 0,
+            last_tick: 0,
+            counters: vec![],
+        };
+        let served: std::collections::BTreeSet<String> = render(&state, ("v", "c"))
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .filter_map(|l| l.split(' ').next())
+            .map(str::to_owned)
+            .collect();
+        for (file, text) in [
+            ("deploy/monitoring/alerts.yaml", include_str!("../../../deploy/monitoring/alerts.yaml")),
+            (
+                "deploy/monitoring/grafana-dashboard.json",
+                include_str!("../../../deploy/monitoring/grafana-dashboard.json"),
+            ),
+        ] {
+            let unknown: Vec<String> = referenced(text).difference(&served).cloned().collect();
+            assert!(unknown.is_empty(), "{file} uses metrics /metrics does not serve: {unknown:?}");
+        }
+    }
+
     #[test]
     fn the_exposition_is_prometheus_text() {
         let state = State {
