@@ -446,6 +446,12 @@ async fn admins_manage_accounts_but_not_their_own_role_or_activity() {
     assert_eq!(app.call("GET", "/api/v1/me", Some(&op_session), None).await.status, 401, "deactivation signs out");
     let reactivated = app.call("POST", &format!("/api/v1/users/{op_id}/reactivate"), Some(&admin), None).await;
     assert_eq!(reactivated.json()["data"]["is_active"], true);
+    let reset_self = app.call("POST", &format!("/api/v1/users/{admin_id}/reset-password"), Some(&admin), None).await;
+    assert_eq!(
+        (reset_self.status, reset_self.json()["error"]["code"].clone()),
+        (409, json!("use_own_password_change"))
+    );
+    assert_eq!(app.call("GET", "/api/v1/me", Some(&admin), None).await.status, 200, "the admin stays signed in");
     let reset = app.call("POST", &format!("/api/v1/users/{op_id}/reset-password"), Some(&admin), None).await;
     assert_eq!(reset.status, 202);
     assert_eq!(

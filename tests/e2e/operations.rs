@@ -227,26 +227,27 @@ async fn metrics_watch_events_services_requests_and_ticks_move() {
     }
     assert_eq!(app.get("/api/v1/no-such-thing").await.status, 404);
     app.run_cron(u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).expect("time")).await.expect("tick");
-    // Requests count themselves after their response: give the last ones a moment.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let after = scrape().await;
+    // Requests count themselves after their response, each in its own time: scrape until all
+    // have landed, within a deadline that only a lost count would exceed.
+    let events_posted =
+        r#"statuspage_http_requests_total{component="events",route="/api/v1/events",status_class="2xx"}"#;
+    let services_posted =
+        r#"statuspage_http_requests_total{component="catalog",route="/api/v1/services",status_class="2xx"}"#;
+    let all_counted = |text: &str| {
+        sample(text, events_posted) >= 1
+            && sample(text, services_posted) >= 1
+            && text.contains(r#"route="unmatched",status_class="4xx""#)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut after = scrape().await;
+    while !all_counted(&after) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        after = scrape().await;
+    }
     assert_eq!(sample(&after, r#"statuspage_events{type="incident",status="investigating"}"#), 1, "{after}");
     assert_eq!(sample(&after, r#"statuspage_services{status="major_outage"}"#), 1, "{after}");
-    assert_eq!(
-        sample(
-            &after,
-            r#"statuspage_http_requests_total{component="events",route="/api/v1/events",status_class="2xx"}"#
-        ),
-        1,
-        "the POST; the three public GETs are sampled: {after}"
-    );
-    assert_eq!(
-        sample(
-            &after,
-            r#"statuspage_http_requests_total{component="catalog",route="/api/v1/services",status_class="2xx"}"#
-        ),
-        1
-    );
+    assert_eq!(sample(&after, events_posted), 1, "the POST; the three public GETs are sampled: {after}");
+    assert_eq!(sample(&after, services_posted), 1, "{after}");
     assert!(
         sample(
             &after,

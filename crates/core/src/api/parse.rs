@@ -77,6 +77,8 @@ pub fn list<F, T: Serialize>(
     let mut errors = Vec::new();
     let legacy = listing.legacy_key.filter(|_| listing.legacy_only || asks("limit") || asks("offset"));
     let (page, window) = if legacy.is_some() {
+        // `limit`/`offset` win; a bad `page` or `per_page` sent alongside is still an error.
+        let _ = Page::collect(request, &mut errors);
         (None, Some(legacy_window(request, &mut errors)))
     } else if let (Some(cap), false) = (listing.unpaged_cap, asks("page") || asks("per_page")) {
         (None, Some(Window { limit: i64::from(cap), offset: 0 }))

@@ -17,8 +17,9 @@ use crate::public::site::Site;
 use crate::repo::channels as repo;
 
 /// The request's fields: JSON (`{"email", "service_ids": [...]}`) or a form
-/// (`email=...&service_ids=...&service_ids=...`), as pairs.
-fn fields(request: &Request) -> Result<Vec<(String, String)>, ApiError> {
+/// (`email=...&service_ids=...&service_ids=...`), as pairs. A JSON field outside `known` is a
+/// 400 naming it (no change is silently dropped); a form's are ignored, as forms do.
+fn fields(request: &Request, known: &[&str]) -> Result<Vec<(String, String)>, ApiError> {
     let form = request.header("content-type").is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
     if form {
         return Ok(form_urlencoded::parse(&request.body).into_owned().collect());
@@ -32,6 +33,14 @@ fn fields(request: &Request) -> Result<Vec<(String, String)>, ApiError> {
         code: "malformed_json",
         message: "the body must be a JSON object".into(),
     })?;
+    let unknown: Vec<FieldError> = object
+        .keys()
+        .filter(|k| !known.contains(&k.as_str()))
+        .map(|k| FieldError::new(k.clone(), "is not a field of this request"))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::Validation(unknown));
+    }
     let mut pairs = Vec::new();
     for (key, value) in object {
         match value {
@@ -229,7 +238,7 @@ fn problem(ctx: &Ctx<'_>, error: ApiError) -> Result<Response, ApiError> {
 pub fn sign_up(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let form = is_form(ctx.request);
     let result = (|| {
-        let fields = fields(ctx.request)?;
+        let fields = fields(ctx.request, &["email", "service_ids", "components", "group_ids", "language"])?;
         let mut errors = Vec::new();
         let email = match one(&fields, "email").map(Email::parse) {
             Some(Ok(email)) => Some(email),
@@ -252,11 +261,6 @@ pub fn sign_up(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             }
             None => lang_of(ctx).code().to_owned(),
         };
-        for (key, _) in &fields {
-            if !["email", "service_ids", "components", "group_ids", "language"].contains(&key.as_str()) {
-                errors.push(FieldError::new(key.clone(), "is not a field of this request"));
-            }
-        }
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
         }
@@ -288,7 +292,7 @@ pub fn sign_up(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 /// # Errors
 /// 400 `token`.
 pub fn confirm_api(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    let fields = fields(ctx.request)?;
+    let fields = fields(ctx.request, &["token"])?;
     let token = one(&fields, "token").ok_or_else(|| ApiError::invalid("token", "is required"))?.to_owned();
     let channel = ctx.write(|db| Ok(subscribers::confirm(db, &token, ctx.now)?))?;
     Ok(Response::data(&json!({ "message": "confirmed", "email": channel.target, "channel_id": channel.id })))
@@ -318,7 +322,7 @@ pub fn confirm_page(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 /// # Errors
 /// 500 only (a bad link is a page).
 pub fn confirm_submit(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    let result = fields(ctx.request).and_then(|fields| {
+    let result = fields(ctx.request, &["token"]).and_then(|fields| {
         let token = one(&fields, "token").unwrap_or_default().to_owned();
         ctx.write(|db| Ok(subscribers::confirm(db, &token, ctx.now)?))
     });
@@ -340,7 +344,7 @@ pub fn confirm_submit(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 pub fn request_manage(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let form = is_form(ctx.request);
     let w = words(lang_of(ctx));
-    let result = fields(ctx.request).and_then(|fields| {
+    let result = fields(ctx.request, &["email"]).and_then(|fields| {
         let email =
             Email::parse(one(&fields, "email").unwrap_or_default()).map_err(|m| ApiError::invalid("email", m))?;
         let site = Site::of(ctx.config()?);
@@ -444,7 +448,7 @@ fn settings_form(ctx: &Ctx<'_>, channel: &Channel, session: String) -> Result<Fo
 pub fn manage_open(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let w = words(lang_of(ctx));
     let secret = ctx.config()?.jwt_secret.clone();
-    let opened = fields(ctx.request).and_then(|fields| {
+    let opened = fields(ctx.request, &["code"]).and_then(|fields| {
         let code = one(&fields, "code").unwrap_or_default().to_owned();
         ctx.write(|db| Ok(subscribers::open_manage(db, &secret, &code, ctx.now)?))
     });
@@ -466,31 +470,32 @@ pub fn manage_save(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let w = words(lang_of(ctx));
     let config = ctx.config()?;
     let keys = config.jwt_keys();
-    let result = fields(ctx.request).and_then(|fields| {
-        let session = one(&fields, "session").unwrap_or_default().to_owned();
-        let mut errors = Vec::new();
-        let services = ids(&fields, &["service_ids"], &mut errors);
-        let groups = ids(&fields, &["group_ids"], &mut errors);
-        let digest =
-            one(&fields, "digest").map(Digest::parse).transpose().map_err(|m| ApiError::invalid("digest", m))?;
-        let language = one(&fields, "language").filter(|l| *l == "en" || *l == "ru").map(str::to_owned);
-        if !errors.is_empty() {
-            return Err(ApiError::Validation(errors));
-        }
-        let unsubscribe = one(&fields, "action") == Some("unsubscribe");
-        let all = one(&fields, "all") == Some("true") || (services.is_empty() && groups.is_empty());
-        ctx.write(|db| {
-            let channel = subscribers::session_channel(db, &keys, &session, ctx.now)?;
-            if unsubscribe {
-                repo::delete(db, channel.id)?;
-                return Ok(true);
+    let result = fields(ctx.request, &["session", "service_ids", "group_ids", "digest", "language", "action", "all"])
+        .and_then(|fields| {
+            let session = one(&fields, "session").unwrap_or_default().to_owned();
+            let mut errors = Vec::new();
+            let services = ids(&fields, &["service_ids"], &mut errors);
+            let groups = ids(&fields, &["group_ids"], &mut errors);
+            let digest =
+                one(&fields, "digest").map(Digest::parse).transpose().map_err(|m| ApiError::invalid("digest", m))?;
+            let language = one(&fields, "language").filter(|l| *l == "en" || *l == "ru").map(str::to_owned);
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
             }
-            crate::notify::channels::check_choices(db, &services, &groups)?;
-            repo::set_subscriptions(db, channel.id, all, &services, &groups, ctx.now)?;
-            repo::update(db, channel.id, &repo::ChannelPatch { digest, language, ..Default::default() }, ctx.now)?;
-            Ok(false)
-        })
-    });
+            let unsubscribe = one(&fields, "action") == Some("unsubscribe");
+            let all = one(&fields, "all") == Some("true") || (services.is_empty() && groups.is_empty());
+            ctx.write(|db| {
+                let channel = subscribers::session_channel(db, &keys, &session, ctx.now)?;
+                if unsubscribe {
+                    repo::delete(db, channel.id)?;
+                    return Ok(true);
+                }
+                crate::notify::channels::check_choices(db, &services, &groups)?;
+                repo::set_subscriptions(db, channel.id, all, &services, &groups, ctx.now)?;
+                repo::update(db, channel.id, &repo::ChannelPatch { digest, language, ..Default::default() }, ctx.now)?;
+                Ok(false)
+            })
+        });
     match result {
         Ok(true) => page(ctx, 200, w.unsubscribed, vec![], None),
         Ok(false) => page(ctx, 200, w.saved, vec![w.confirmed_text.into()], None),
@@ -538,7 +543,7 @@ pub fn unsubscribe_submit(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 /// # Errors
 /// 400 `token`; 404 when it is gone already.
 pub fn unsubscribe_api(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    let fields = fields(ctx.request)?;
+    let fields = fields(ctx.request, &["token"])?;
     let token = one(&fields, "token").ok_or_else(|| ApiError::invalid("token", "is required"))?.to_owned();
     let config = ctx.config()?;
     let keys = config.jwt_keys();

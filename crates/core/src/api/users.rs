@@ -179,10 +179,14 @@ pub fn reactivate(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 /// the `new_password` given (and `must_change_password`, so the owner replaces it) → 204, or,
 /// without a body, e-mails the account a reset link (queued in the outbox) → 202.
 ///
+/// An admin's own account is refused (409 `use_own_password_change`): the reset would sign
+/// them out everywhere and, with a chosen password, lock the account behind
+/// `must_change_password` — `PUT /api/v1/me/password` is the way to change one's own.
+///
 /// # Errors
-/// 401, 403, 400, 404.
+/// 401, 403, 400, 404, 409.
 pub fn reset_password(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    admin_id(ctx)?;
+    let me = admin_id(ctx)?;
     let id = path_id(ctx, "id")?;
     let chosen = if ctx.request.body.iter().all(u8::is_ascii_whitespace) {
         None
@@ -192,8 +196,16 @@ pub fn reset_password(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             .required_str("new_password")
             .and_then(|p| body.check("new_password", password::check_policy(&p).map(|()| p)));
         body.finish()?;
-        Some(password::hash(&present(new)?).map_err(ApiError::Internal)?)
+        Some(present(new)?)
     };
+    if id == me {
+        return Err(ApiError::Conflict {
+            code: "use_own_password_change",
+            message: "admins change their own password with PUT /api/v1/me/password, which asks for the current one"
+                .into(),
+        });
+    }
+    let chosen = chosen.map(|p| password::hash(&p)).transpose().map_err(ApiError::Internal)?;
     ctx.write(|db| {
         let user = find(ctx, id)?;
         let revoked = sessions::revoke_user_sessions(db, id, None, ctx.now)?;

@@ -154,14 +154,21 @@ impl<H> Router<H> {
         self.routes.iter().map(|r| (r.method, r.pattern))
     }
 
-    /// Routes `method` and `path`.
+    /// Routes `method` and `path`. Where patterns of several resources match, a literal segment
+    /// outranks a parameter at the first place they differ (as in most routers): the path
+    /// `/api/v1/webhooks/integrations/{id}` is that resource, whose methods a 405 lists, never
+    /// `/api/v1/webhooks/:kind/:slug` with the kind "integrations".
     #[must_use]
     pub fn at(&self, method: &str, path: &str) -> RouteMatch<'_, H> {
         let wanted: Vec<&str> = split(path).collect();
         let method = if method == "HEAD" { "GET" } else { method };
+        let matching: Vec<(&Route<H>, Params)> =
+            self.routes.iter().filter_map(|r| capture(&r.segments, &wanted).map(|p| (r, p))).collect();
+        let Some(most_specific) = matching.iter().map(|(r, _)| r.literal_places()).max() else {
+            return RouteMatch::NotFound;
+        };
         let mut allowed = Vec::new();
-        for route in &self.routes {
-            let Some(params) = capture(&route.segments, &wanted) else { continue };
+        for (route, params) in matching.into_iter().filter(|(r, _)| r.literal_places() == most_specific) {
             if route.method == method {
                 return RouteMatch::Found {
                     handler: &route.handler,
@@ -174,14 +181,17 @@ impl<H> Router<H> {
                 allowed.push(route.method);
             }
         }
-        if allowed.is_empty() {
-            RouteMatch::NotFound
-        } else {
-            if allowed.contains(&"GET") {
-                allowed.push("HEAD");
-            }
-            RouteMatch::MethodNotAllowed(allowed)
+        if allowed.contains(&"GET") {
+            allowed.push("HEAD");
         }
+        RouteMatch::MethodNotAllowed(allowed)
+    }
+}
+
+impl<H> Route<H> {
+    /// Which segments are literal, in order: compared, a literal first wins.
+    fn literal_places(&self) -> Vec<bool> {
+        self.segments.iter().map(|s| !s.starts_with(':')).collect()
     }
 }
 
@@ -254,5 +264,22 @@ mod tests {
             other => panic!("expected 405, got {other:?}"),
         }
         assert!(matches!(router().at("GET", "/nope"), RouteMatch::NotFound));
+    }
+
+    #[test]
+    fn a_literal_segment_outranks_a_parameter() {
+        let router = Router::new()
+            .route("POST", "/webhooks/:kind/:slug", Policy::WEBHOOK, 1)
+            .get("/webhooks/integrations/:id", Policy::AUTHENTICATED, 2)
+            .route("PATCH", "/webhooks/integrations/:id", Policy::WRITE, 3);
+        match router.at("POST", "/webhooks/integrations/42") {
+            RouteMatch::MethodNotAllowed(allowed) => assert_eq!(allowed, vec!["GET", "PATCH", "HEAD"]),
+            other => panic!("expected 405 for the integration resource, got {other:?}"),
+        }
+        assert!(matches!(router.at("GET", "/webhooks/integrations/42"), RouteMatch::Found { handler: 2, .. }));
+        let RouteMatch::Found { handler, params, .. } = router.at("POST", "/webhooks/grafana/ops") else {
+            panic!("the receiver should match");
+        };
+        assert_eq!((*handler, params.get("kind")), (1, Some("grafana")));
     }
 }
