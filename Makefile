@@ -7,14 +7,15 @@ COMPONENT_FLAGS := $(addprefix -p ,$(COMPONENTS))
 export STATUSPAGE_COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 export STATUSPAGE_BUILD_DATE ?= $(shell git log -1 --format=%cI 2>/dev/null || echo unknown)
 
-.PHONY: up test build build-components wasm-target browser-deps oidc-deps check-monitoring fmt-check lint-manifests clippy unit-and-e2e sizes bench bench-notify
+.PHONY: up test build build-components wasm-target browser-deps oidc-deps check-monitoring fmt-check lint-manifests clippy unit-and-e2e contract sizes bench bench-notify
 
 ## Run the app on $(LISTEN) (default 127.0.0.1:3000): spin up if installed, else the wasmtime host.
 up:
 	./scripts/up.sh
 
-## Formatting, the manifest lint, clippy (native and wasm32), native unit tests, end-to-end tests.
-test: fmt-check wasm-target lint-manifests check-monitoring clippy build browser-deps oidc-deps unit-and-e2e
+## Formatting, the manifest lint, clippy (native and wasm32), native unit tests, end-to-end tests,
+## and the API fuzzed against its OpenAPI contract.
+test: fmt-check wasm-target lint-manifests check-monitoring clippy build browser-deps oidc-deps unit-and-e2e contract
 
 ## The Spin components and the test-only probe component, for wasm32-wasip2.
 build: build-components
@@ -61,6 +62,11 @@ clippy:
 
 unit-and-e2e:
 	cargo test -p statuspage-core -p statuspage-host --lib --bins --tests
+
+## The API against api/openapi.yaml: Schemathesis fuzzes every operation of the real components
+## as anonymous, user, operator and admin (scripts/contract.sh, tests/contract/).
+contract: build-components
+	./scripts/contract.sh
 
 ## Size of each component .wasm (for the README).
 sizes: build-components
