@@ -384,6 +384,14 @@ impl Config {
         if self.email_provider.is_some() && self.email_api_key.is_empty() {
             return Err(error("email_api_key", "must be set when email_provider is set", ""));
         }
+        // A short signing key would fail every sign-in with a 500; refuse it where /readyz says so.
+        let min = crate::auth::tokens::MIN_SECRET_BYTES;
+        if !self.jwt_secret.is_empty() && self.jwt_secret.len() < min {
+            return Err(error("jwt_secret", &format!("must be at least {min} bytes (32 random bytes are best)"), ""));
+        }
+        if self.jwt_previous_secrets.iter().any(|s| s.len() < min) {
+            return Err(error("jwt_previous_secrets", &format!("each must be at least {min} bytes"), ""));
+        }
         Ok(self)
     }
 
@@ -490,6 +498,16 @@ mod tests {
         let failed =
             Config::load(|n| if n == "jwt_secret" { Lookup::Failed("vault down".into()) } else { Lookup::NotMapped });
         assert!(failed.is_err_and(|e| e.to_string().contains("jwt_secret could not be read (vault down)")));
+    }
+
+    #[test]
+    fn a_short_signing_key_is_refused_without_showing_it() {
+        let short = Config::with(&[("jwt_secret", "hunter2")]).expect_err("7 bytes");
+        assert!(short.to_string().contains("jwt_secret must be at least 16 bytes"), "{short}");
+        assert!(!short.to_string().contains("hunter2"), "the secret never appears: {short}");
+        let previous = Config::with(&[("jwt_secret", "a-long-enough-secret"), ("jwt_previous_secrets", "old")]);
+        assert!(previous.is_err_and(|e| e.to_string().contains("jwt_previous_secrets")));
+        assert!(Config::with(&[("jwt_secret", "a-long-enough-secret")]).is_ok());
     }
 
     #[test]
