@@ -10,7 +10,7 @@
 #   whether the very next read shows it.
 # - Sign-in latency (argon2id inside the component) and a few API reads.
 # Bounded: each route runs DURATION seconds (default 10) with CONNECTIONS connections (default
-# 64). The numbers are for this host, not for Spin; SPIN-NOTES.md has Spin's.
+# 64). The numbers are for this host, not for Spin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +30,10 @@ host=./target/bench-host/statuspage-host
 export SPIN_VARIABLE_DB_URL="postgres://postgres@127.0.0.1:5432/$DB_NAME?sslmode=disable"
 export SPIN_VARIABLE_JWT_SECRET="bench-only-secret"
 export SPIN_VARIABLE_DEV_SEED=true
+# Writes run at full concurrency from one account: the per-principal and per-address limits
+# would answer 429 within a second.
+export SPIN_VARIABLE_RATE_LIMITS="authenticated_per_principal=10000000,writes_per_address=10000000"
+DB="postgres://postgres@127.0.0.1:5432/$DB_NAME"
 "$host" create-database --recreate
 "$host" --listen "127.0.0.1:$PORT" -f spin.toml 2>/dev/null &
 server=$!
@@ -85,9 +89,11 @@ printf '%s\n' "${write_times[@]}" | sort -n | awk -v visible="$visible" '{ t[NR]
 # nginx serving static files of the same sizes as the public documents.
 mkdir -p "$scratch/www" "$scratch/tmp"
 routes=(/api/v2/summary.json /api/v1/status /)
+# Sizes taken once: a page's relative times ("3 minutes ago") can change its length later.
+declare -A sizes
 for route in "${routes[@]}"; do
-  size="$(curl -s "$base$route" | wc -c)"
-  head -c "$size" /dev/zero | tr '\0' 'x' > "$scratch/www/$size.txt"
+  sizes[$route]="$(curl -s "$base$route" | wc -c)"
+  head -c "${sizes[$route]}" /dev/zero | tr '\0' 'x' > "$scratch/www/${sizes[$route]}.txt"
 done
 cat > "$scratch/nginx.conf" <<EOF
 worker_processes 2;
@@ -104,13 +110,25 @@ EOF
 chmod -R a+rX "$scratch"  # nginx's workers run as another user
 nginx -c "$scratch/nginx.conf"
 
-# wrk on `$1`: sets `rps` and `p99`; stops the benchmark if any answer was not a 2xx.
+# wrk on `$1` (more wrk arguments after it): sets `rps` and `p99`, and `peak`, the most
+# PostgreSQL connections the app held at once (pg_stat_activity, sampled every 100 ms); stops
+# the benchmark if any answer was not a 2xx.
 measure() {
-  local out
-  out="$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$1")"
-  if grep -q 'Non-2xx' <<<"$out"; then echo "error: $1 answered non-2xx under load:" >&2; echo "$out" >&2; exit 1; fi
+  local out url="$1" samples="$scratch/connections"
+  shift
+  : >"$samples"
+  (while :; do
+    psql -At "$DB" -c "select count(*) from pg_stat_activity where datname = '$DB_NAME' and pid <> pg_backend_pid()" \
+      >>"$samples" 2>/dev/null
+    sleep 0.1
+  done) &
+  local sampler=$!
+  out="$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url")"
+  kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
+  if grep -q 'Non-2xx' <<<"$out"; then echo "error: $url answered non-2xx under load:" >&2; echo "$out" >&2; exit 1; fi
   rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
   p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
+  peak="$(sort -n "$samples" | tail -n 1)"
 }
 
 printf 'At %s connections, %s s each, wrk and the server on the same cores:\n' "$CONNECTIONS" "$DURATION"
@@ -119,7 +137,7 @@ floor="$rps" floor_p99="$p99"
 printf '%-28s %9s %12s %10s %10s %12s %10s\n' route bytes "requests/s" p99 "x healthz" "nginx req/s" "x nginx"
 printf '%-28s %9s %12s %10s %10s %12s %10s\n' /healthz "$(curl -s "$base/healthz" | wc -c)" "$floor" "$floor_p99" 1.00 - -
 for route in "${routes[@]}"; do
-  size="$(curl -s "$base$route" | wc -c)"
+  size="${sizes[$route]}"
   measure "http://127.0.0.1:$NGINX_PORT/$size.txt"
   nginx_rps="$rps"
   measure "$base$route"
@@ -128,9 +146,24 @@ for route in "${routes[@]}"; do
     "$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { print a / b }')"
 done
 
-printf '\nAPI reads (from PostgreSQL):\n'
-printf '%-28s %12s %10s\n' route "requests/s" p99
+printf '\nAPI reads (from PostgreSQL) and writes; the last column is the connection budget:\n'
+printf '%-32s %12s %10s %14s\n' route "requests/s" p99 "PG connections"
 for route in /api/v1/services /api/v1/services/service-1 /readyz; do
   measure "$base$route"
-  printf '%-28s %12s %10s\n' "$route" "$rps" "$p99"
+  printf '%-32s %12s %10s %14s\n' "GET $route" "$rps" "$p99" "$peak"
 done
+# Writes at full concurrency: each is one transaction and then a snapshot refresh under an
+# advisory lock, so they queue on the lock while holding a connection.
+cat >"$scratch/write.lua" <<EOF
+wrk.method = "PATCH"
+wrk.headers["authorization"] = "Bearer $token"
+wrk.headers["content-type"] = "application/json"
+local n = 0
+request = function()
+  n = n + 1
+  local status = (n % 2 == 0) and "degraded" or "operational"
+  return wrk.format(nil, nil, nil, '{"status":"' .. status .. '","reason":"benchmark"}')
+end
+EOF
+measure "$base/api/v1/services/service-2" -s "$scratch/write.lua"
+printf '%-32s %12s %10s %14s\n' "PATCH /api/v1/services/:slug" "$rps" "$p99" "$peak"
