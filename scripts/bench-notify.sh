@@ -10,7 +10,7 @@
 #   API, 1,000 recipients a request). Target: under 30 s.
 # - CHATS (default 1,000) Telegram chats: the time to the last message, the rate, and the most
 #   messages the stand-in saw in any one second (the Bot API allows about 30).
-# The numbers are for this host on this machine, not for Spin (SPIN-NOTES.md has Spin's).
+# The numbers are for this host on this machine, not for Spin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -2,7 +2,7 @@
 
 One documented rule of the API that a schema would have to repeat on every field: in a JSON
 request body, `null` for a field that is not required means the field was not given (the old
-service's clients send `null` for unset values and empty lists; COMPAT.md §1, api/openapi.yaml's
+service's clients send `null` for unset values and empty lists; api/openapi.yaml's
 introduction). This hook writes that rule into the schema the fuzzer reads, so that a request
 with such a `null` counts as valid and any other wrong type still has to be refused.
 """
