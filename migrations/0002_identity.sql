@@ -1,4 +1,4 @@
--- Identity and access (SPEC §3): sessions, one-time tokens, TOTP, API keys, the audit log,
+-- Identity and access: sessions, one-time tokens, TOTP, API keys, the audit log,
 -- rate-limit counters, and the notification outbox the password-reset e-mail is queued in.
 
 -- Access tokens name their session family (`sid`), and a revoked family refuses its access

@@ -1,4 +1,4 @@
--- Catalog writes (SPEC §4): every change of a service's status, from any source, is kept in its
+-- Catalog writes: every change of a service's status, from any source, is kept in its
 -- status log, which also feeds the uptime history.
 create table service_status_log (
     id          bigint      generated always as identity,

@@ -1,4 +1,4 @@
--- Events (SPEC §5): incidents and maintenance, their affected services, timeline and change
+-- Events: incidents and maintenance, their affected services, timeline and change
 -- history, templates; and the derived (effective) status of services.
 
 create table events (

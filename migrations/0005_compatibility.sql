@@ -1,6 +1,6 @@
--- What clients of the old service rely on (COMPAT.md): first and last names, a flag asking for
--- a new password, the event behind a status change, an event's template and chosen groups, and
--- who made each change of an affected set, why.
+-- What clients of the old service rely on (README, "Coming from the old service"): first and
+-- last names, a flag asking for a new password, the event behind a status change, an event's
+-- template and chosen groups, and who made each change of an affected set, why.
 
 alter table users
     add column first_name text not null default '',

@@ -1,4 +1,4 @@
--- The public face (SPEC §7): the effective status after each status-log entry (what the uptime
+-- The public face: the effective status after each status-log entry (what the uptime
 -- bars and reports are computed from), cancelled maintenance windows (iCal keeps announcing a
 -- cancelled window as STATUS:CANCELLED after its row is gone), and the indexes the snapshot reads.
 

@@ -1,4 +1,4 @@
--- Subscriptions and notifications (SPEC §6): channels (an account's, or a public subscriber's
+-- Subscriptions and notifications: channels (an account's, or a public subscriber's
 -- e-mail), what each channel subscribes to, the messages events produce, and the outbox rows
 -- that deliver each message on each channel exactly once.
 

@@ -1,4 +1,4 @@
--- Maintenance that runs itself (SPEC §5): starting and completing are switched on or off each
+-- Maintenance that runs itself: starting and completing are switched on or off each
 -- (`auto_start`, `auto_complete`; the one `auto_transition` flag becomes the first), and a
 -- reminder may go out N minutes before the start, once (`reminded_at`).
 alter table events rename column auto_transition to auto_start;

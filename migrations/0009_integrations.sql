@@ -1,4 +1,4 @@
--- Incoming webhooks (SPEC §5): monitoring systems (Prometheus Alertmanager, Grafana alerting, or
+-- Incoming webhooks: monitoring systems (Prometheus Alertmanager, Grafana alerting, or
 -- anything that posts the generic format) open and resolve incidents through an integration an
 -- admin configures: which label names the service, how severities map, the title.
 create table integrations (

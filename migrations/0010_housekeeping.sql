@@ -1,4 +1,4 @@
--- Housekeeping (SPEC §5, §7): daily jobs, each claimed once per day across replicas, and the
+-- Housekeeping: daily jobs, each claimed once per day across replicas, and the
 -- per-service daily uptime roll-ups the 90-day bars and the uptime report read for past days.
 create table housekeeping_runs (
     job        text        not null,

@@ -1,4 +1,4 @@
--- Single sign-on with OpenID Connect (SPEC §3): the sign-ins under way (state, nonce and PKCE
+-- Single sign-on with OpenID Connect: the sign-ins under way (state, nonce and PKCE
 -- verifier, each single-use and short-lived), what the provider's discovery document and keys
 -- said (cached), and the link between an account and the provider's subject.
 create table oidc_logins (

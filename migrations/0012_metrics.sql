@@ -1,4 +1,4 @@
--- /metrics (SPEC §8): counters that outlive the stateless instances that count them (HTTP
+-- /metrics: counters that outlive the stateless instances that count them (HTTP
 -- requests by component, route and status class; scheduler ticks and their duration).
 create table metric_counters (
     name   text   not null,

@@ -1,4 +1,4 @@
--- Development seed (dev_seed=true only; never in production): the three accounts of SPEC §3
+-- Development seed (dev_seed=true only; never in production): the three accounts the README lists
 -- and a small demo catalog. Idempotent. Passwords: admin123, admin123, user123 (argon2id,
 -- OWASP parameters m=19456 KiB, t=2, p=1).
 

@@ -1,4 +1,4 @@
-//! Incoming monitoring webhooks (SPEC §5): real-format Alertmanager (version 4) and Grafana
+//! Incoming monitoring webhooks: real-format Alertmanager (version 4) and Grafana
 //! payloads, as their documentation shows them, and the generic format, through firing, a
 //! repeat, a second service, partial and full resolution and a human takeover, with their
 //! incidents, service statuses, timelines, audit rows and notifications.

@@ -36,7 +36,8 @@ async fn an_empty_catalog_lists_as_an_empty_array_with_meta() {
     let app = TestApp::spawn().await;
     let response = app.get("/api/v1/services").await;
     assert_eq!(response.status, 200);
-    // Not paged: the whole catalog, up to the documented cap of 1000 (COMPAT: v1 lists never paged).
+    // Not paged: the whole catalog, up to the documented cap of 1000 (the old service's v1 lists
+    // were never paged).
     assert_eq!(response.json(), json!({"data": [], "meta": {"page": 1, "per_page": 1000, "total": 0}}));
     let paged = app.get("/api/v1/services?page=1").await.json();
     assert_eq!(paged["meta"], json!({"page": 1, "per_page": 20, "total": 0}), "asking for pages gets pages");

@@ -1,6 +1,7 @@
-//! Clients of the old service keep working (COMPAT.md): each test replays the requests a v1 or
-//! v2 client of the old service sends, in its order, and asserts the field names and the
-//! behaviours it relies on. Our richer shapes are tested beside these, in the other files.
+//! Clients of the old service keep working (README, "Coming from the old service"): each test
+//! replays the requests a v1 or v2 client of the old service sends, in its order, and asserts the
+//! field names and the behaviours it relies on. Our richer shapes are tested beside these, in the
+//! other files.
 
 use serde_json::{Value, json};
 

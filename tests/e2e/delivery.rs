@@ -1,4 +1,4 @@
-//! The delivery engine end to end (SPEC §6): Telegram and webhook channels against loopback
+//! The delivery engine end to end: Telegram and webhook channels against loopback
 //! stand-ins, and what the engine does when the far side fails — 5xx, 429 with
 //! `Retry-After`, a hang past the timeout, a dropped or refused connection, a run that dies
 //! holding its claim, two runs at once — with the clock driven through the back-off.

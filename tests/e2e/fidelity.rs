@@ -1,5 +1,5 @@
-//! The host behaves like Spin on every point of SPIN-NOTES.md, shown with a real guest (the
-//! test-only probe component), and fails loudly where Spin would hang or leak.
+//! The host behaves like Spin on every point the README's "The test host" lists, shown with a real
+//! guest (the test-only probe component), and fails loudly where Spin would hang or leak.
 
 use serde_json::{Value, json};
 

@@ -1,4 +1,4 @@
-//! The daily housekeeping (SPEC §5): claimed once per UTC day, it removes what has expired,
+//! The daily housekeeping: claimed once per UTC day, it removes what has expired,
 //! prunes delivered notifications after the retention, and rolls each service's past days up
 //! from its status log; the uptime report and the page's bars read those roll-ups.
 

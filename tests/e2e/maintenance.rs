@@ -1,4 +1,4 @@
-//! Maintenance that runs itself (SPEC §5): the clock is driven through whole windows with the
+//! Maintenance that runs itself: the clock is driven through whole windows with the
 //! scheduler's ticks, including ticks that overlap, a skipped tick, a wholly missed window and
 //! a window across a daylight-saving change, and each test asserts the statuses, the status
 //! log, the timeline and the exact notifications.

@@ -1,4 +1,4 @@
-//! Notifications end to end (SPEC §6): loopback servers stand in for the e-mail relays, the
+//! Notifications end to end: loopback servers stand in for the e-mail relays, the
 //! Telegram Bot API and webhook receivers, and every test asserts the exact requests the app
 //! sends (paths, credentials, headers, bodies) and what it does with each answer.
 

@@ -1,4 +1,4 @@
-//! The public face (SPEC §7) end to end: each document's shape and values in the scenarios a
+//! The public face end to end: each document's shape and values in the scenarios a
 //! status page lives through, writes visible on the very next read, caching validators, and
 //! the snapshot answering while PostgreSQL is down.
 

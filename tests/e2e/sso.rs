@@ -1,4 +1,4 @@
-//! Single sign-on with OpenID Connect (SPEC §3) against a real provider on loopback (the
+//! Single sign-on with OpenID Connect against a real provider on loopback (the
 //! certified `oidc-provider` package): the whole code flow with PKCE, accounts made and linked,
 //! roles from the claim at every sign-in, and every refusal: a tampered, foreign or expired ID
 //! token, a replayed or expired state, denied consent, a provider that is down, a key rotation.

@@ -1,4 +1,4 @@
-//! What a channel hears about (SPEC §6): chosen services and groups (a group covers services
+//! What a channel hears about: chosen services and groups (a group covers services
 //! added to it later), the subscriber set of each event write, digests, the channel's own
 //! life (disable, delete, wrong codes, cooldown) and the admin's view of deliveries.
 

@@ -1,5 +1,6 @@
-//! The `auth` Spin component: `/api/v1/auth/*`, `/api/v1/me`, `/api/v1/users/*`, `/api/v1/api-keys/*`, `/api/v1/audit-log` (SPEC §3).
-//! Its routes arrive with their feature; until then every path it owns answers a JSON 404.
+//! The `auth` Spin component: `/api/v1/auth/*`, `/api/v1/me`, `/api/v1/users/*`,
+//! `/api/v1/api-keys/*`, `/api/v1/audit-log`, `/api/v1/auth/oidc/*`. Its route table is
+//! `statuspage_core::api::routes::auth`; the handlers live in the core.
 #![allow(unsafe_code)] // the SDK's export macro generates the component ABI glue
 
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};

@@ -1,4 +1,4 @@
-//! The `catalog` Spin component: `/api/v1/services/*`, `/api/v1/groups/*` (SPEC §4).
+//! The `catalog` Spin component: `/api/v1/services/*`, `/api/v1/groups/*`.
 //! Its route table is `statuspage_core::api::routes::catalog`; the handlers live in the core.
 #![allow(unsafe_code)] // the SDK's export macro generates the component ABI glue
 

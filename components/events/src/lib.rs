@@ -1,5 +1,5 @@
-//! The `events` Spin component: `/api/v1/events/*`, `/api/v1/templates/*`, `/api/v1/webhooks/*` (SPEC §5).
-//! Its routes arrive with their feature; until then every path it owns answers a JSON 404.
+//! The `events` Spin component: `/api/v1/events/*`, `/api/v1/templates/*`, `/api/v1/webhooks/*`.
+//! Its route table is `statuspage_core::api::routes::events`; the handlers live in the core.
 #![allow(unsafe_code)] // the SDK's export macro generates the component ABI glue
 
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};

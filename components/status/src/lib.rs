@@ -1,5 +1,5 @@
 //! The `status` Spin component: the public, read-only surface and operations endpoints
-//! (SPEC §7–8). It also owns the catch-all route, so an unknown path gets a JSON 404.
+//! (`/metrics` among them). It also owns the catch-all route, so an unknown path gets a JSON 404.
 #![allow(unsafe_code)] // the SDK's export macro generates the component ABI glue
 
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};

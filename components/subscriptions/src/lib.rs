@@ -1,5 +1,6 @@
-//! The `subscriptions` Spin component: `/api/v1/me/channels/*`, `/api/v1/me/subscriptions`, `/api/v1/subscribers/*`, `/api/v1/telegram/webhook`, `/api/v1/notifications/*` (SPEC §6).
-//! Its routes arrive with their feature; until then every path it owns answers a JSON 404.
+//! The `subscriptions` Spin component: `/api/v1/me/channels/*`, `/api/v1/me/subscriptions`,
+//! `/api/v1/subscribers/*`, `/api/v1/telegram/webhook`, `/api/v1/notifications/*`. Its route table
+//! is `statuspage_core::api::routes::subscriptions`; the handlers live in the core.
 #![allow(unsafe_code)] // the SDK's export macro generates the component ABI glue
 
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};

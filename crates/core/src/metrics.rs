@@ -1,4 +1,4 @@
-//! `/metrics` in Prometheus's text format (SPEC §8): gauges read from the state (events by type
+//! `/metrics` in Prometheus's text format: gauges read from the state (events by type
 //! and status, services by effective status, deliveries by channel and state, the queue's depth
 //! and its oldest waiting delivery's age, the last scheduler tick) and counters kept in
 //! PostgreSQL, since the instances that count are stateless (HTTP requests by component, route

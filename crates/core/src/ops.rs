@@ -1,4 +1,4 @@
-//! Liveness, readiness and version (SPEC §8).
+//! Liveness, readiness and version.
 
 use serde::Serialize;
 

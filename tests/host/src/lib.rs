@@ -8,7 +8,7 @@
 //! ([`state`]), `fermyon:spin/key-value@2.0.0` in memory or on Redis ([`kv`]), outbound HTTP with `allowed_outbound_hosts` ([`outbound`], [`allowed`]), and the
 //! `fermyon:spin-cron@2.0.0` export ([`App::run_cron`]).
 //!
-//! Its worth is fidelity: `../shared/SPIN-NOTES.md` lists what Spin does, measured; the host
+//! Its worth is fidelity: the README's "The test host" lists what Spin does, measured; the host
 //! does the same, and fails loudly (a JSON 500 `host_fidelity_violation`) where Spin would hang
 //! or silently leak: a zero-row `query`, a request that ends inside an open transaction.
 

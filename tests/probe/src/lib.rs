@@ -1,7 +1,6 @@
 //! Test-only component: drives the raw Spin interfaces (PostgreSQL, variables, outbound HTTP,
-//! key-value)
-//! on request, so the host's fidelity tests can check each behaviour SPIN-NOTES.md lists with a
-//! real guest. Never deployed; `tests/probe/spin.toml` is its manifest.
+//! key-value) on request, so the host's fidelity tests can check each behaviour of Spin the
+//! README lists with a real guest. Never deployed; `tests/probe/spin.toml` is its manifest.
 #![allow(unsafe_code)] // the SDK's export macro generates the component ABI glue
 
 use serde::Deserialize;

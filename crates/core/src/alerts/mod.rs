@@ -1,4 +1,4 @@
-//! Incoming webhooks (SPEC §5): monitoring systems open and resolve incidents.
+//! Incoming webhooks: monitoring systems open and resolve incidents.
 //!
 //! - [`payload`]: Alertmanager (version 4), Grafana and our generic format, read into alerts.
 //! - [`integration`]: an admin's configuration of one sender (service label, severity map,

@@ -1,5 +1,5 @@
 //! `/api/v1/auth/*`: registration, sign-in (with the TOTP second step), token refresh with
-//! rotation and reuse detection, logout, forgotten passwords (SPEC §3).
+//! rotation and reuse detection, logout, forgotten passwords.
 
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -19,7 +19,7 @@ use crate::repo::{outbox, sessions, users};
 const MFA_TTL_SECS: i32 = 300;
 /// Wrong codes allowed per second-step challenge.
 const MFA_MAX_ATTEMPTS: i32 = 5;
-/// How long a reset link works (SPEC: 1 h).
+/// How long a reset link works (1 h, as the README says).
 const RESET_TTL_SECS: i32 = 3600;
 const PURPOSE_RESET: &str = "password_reset";
 const PURPOSE_MFA: &str = "mfa_login";

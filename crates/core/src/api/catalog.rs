@@ -1,4 +1,4 @@
-//! `/api/v1/services` and `/api/v1/groups` (SPEC §4): public reads; writes for admins or keys
+//! `/api/v1/services` and `/api/v1/groups`: public reads; writes for admins or keys
 //! with `catalog:write`, through the catalog use cases (each audited, every status change
 //! logged).
 

@@ -1,5 +1,5 @@
 //! `/api/v1/me/channels`, `/api/v1/me/subscriptions`, `/api/v1/notifications/*` and the
-//! Telegram bot's webhook (SPEC §6; COMPAT's channel and subscription shapes).
+//! Telegram bot's webhook (with the old service's channel and subscription shapes).
 
 use serde_json::{Value, json};
 use uuid::Uuid;

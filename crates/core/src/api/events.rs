@@ -1,4 +1,4 @@
-//! `/api/v1/events/*` (SPEC §5): incidents and maintenance, their timeline, the services they
+//! `/api/v1/events/*`: incidents and maintenance, their timeline, the services they
 //! affect (and so the services' effective status), and the history of those changes. Writes
 //! go through the [`crate::events`] use cases.
 

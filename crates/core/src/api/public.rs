@@ -1,4 +1,4 @@
-//! The public routes (SPEC §7): each answers from the snapshot in the key-value store, never
+//! The public routes: each answers from the snapshot in the key-value store, never
 //! from PostgreSQL (the database is read only to publish a first snapshot into an empty store).
 //! Page-wide documents are served as stored; history pages are put together from stored
 //! per-event pieces; uptime reports are computed from a service's stored timeline.

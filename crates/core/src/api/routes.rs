@@ -12,7 +12,7 @@ const PUBLIC: Policy = Policy::PUBLIC;
 const AUTHENTICATED: Policy = Policy::AUTHENTICATED;
 const WRITE: Policy = Policy::WRITE;
 
-/// `auth`: identity and access (SPEC §3).
+/// `auth`: identity and access.
 #[must_use]
 pub fn auth() -> Router<Handler> {
     Router::<Handler>::new()
@@ -45,7 +45,7 @@ pub fn auth() -> Router<Handler> {
         .get("/api/v1/audit-log", AUTHENTICATED, audit_log::list)
 }
 
-/// `catalog`: services and groups (SPEC §4).
+/// `catalog`: services and groups.
 #[must_use]
 pub fn catalog() -> Router<Handler> {
     Router::<Handler>::new()
@@ -68,7 +68,7 @@ pub fn catalog() -> Router<Handler> {
         .route("POST", "/api/v1/groups/:slug/restore", WRITE, catalog::restore_group)
 }
 
-/// `events`: incidents, maintenance, templates, incoming webhooks (SPEC §5).
+/// `events`: incidents, maintenance, templates, incoming webhooks.
 #[must_use]
 pub fn events() -> Router<Handler> {
     Router::<Handler>::new()
@@ -94,7 +94,7 @@ pub fn events() -> Router<Handler> {
         .route("POST", "/api/v1/webhooks/:kind/:slug", Policy::WEBHOOK, webhooks::deliver)
 }
 
-/// `subscriptions`: channels, subscribers, notifications (SPEC §6).
+/// `subscriptions`: channels, subscribers, notifications.
 #[must_use]
 pub fn subscriptions() -> Router<Handler> {
     Router::<Handler>::new()
@@ -127,7 +127,7 @@ pub fn subscriptions() -> Router<Handler> {
         .get("/api/v1/notifications/queue", AUTHENTICATED, channels::queue)
 }
 
-/// `status`: the public surface and operations (SPEC §7–8); owns the catch-all route.
+/// `status`: the public surface and operations; owns the catch-all route.
 #[must_use]
 pub fn status() -> Router<Handler> {
     Router::<Handler>::new()

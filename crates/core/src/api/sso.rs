@@ -1,4 +1,4 @@
-//! `/api/v1/auth/oidc/*`: single sign-on with OpenID Connect (SPEC §3). `login` sends the
+//! `/api/v1/auth/oidc/*`: single sign-on with OpenID Connect. `login` sends the
 //! person to the provider; the provider sends them back to `callback`, which answers as a
 //! password sign-in does (`{user, tokens}`), or with an error a person can read.
 

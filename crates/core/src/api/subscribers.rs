@@ -1,4 +1,4 @@
-//! Public subscribers (SPEC §6): `POST /api/v1/subscribers` (JSON, or the status page's form),
+//! Public subscribers: `POST /api/v1/subscribers` (JSON, or the status page's form),
 //! and the pages reached from e-mails: `/subscribers/confirm`, `/subscribers/manage`,
 //! `/subscribers/unsubscribe` (RFC 8058 one-click). Every link opens a page with a button;
 //! only the button's POST acts, so mail scanners that follow links change nothing.

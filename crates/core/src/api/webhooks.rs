@@ -1,4 +1,4 @@
-//! `/api/v1/webhooks/*`: incoming monitoring webhooks (SPEC §5). Admins configure integrations
+//! `/api/v1/webhooks/*`: incoming monitoring webhooks. Admins configure integrations
 //! (`/api/v1/webhooks/integrations`); Alertmanager, Grafana and anything that speaks the
 //! generic format post to `/api/v1/webhooks/<kind>/<slug>`, authenticated by an API key with
 //! `events:write` or by the integration's HMAC-SHA256 signature.

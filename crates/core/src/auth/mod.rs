@@ -1,4 +1,4 @@
-//! Identity and access (SPEC §3): roles and scopes, the authorization policy, principals from
+//! Identity and access: roles and scopes, the authorization policy, principals from
 //! bearer credentials, passwords, tokens, TOTP, rate limits. Every component uses these through
 //! [`crate::app::Ctx::require`].
 

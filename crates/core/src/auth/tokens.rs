@@ -45,7 +45,7 @@ const LEEWAY_SECS: i64 = 5;
 /// Shortest acceptable signing secret.
 pub const MIN_SECRET_BYTES: usize = 16;
 
-/// The claims of an access token (SPEC §3: `sub`, `role`, `iat`, `exp`; `sid` names the session
+/// The claims of an access token (`sub`, `role`, `iat`, `exp`; `sid` names the session
 /// family, so logout can revoke it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {

@@ -1,4 +1,4 @@
-//! Maintenance that runs itself (SPEC §5): at each tick, the reminders that are due go out, then
+//! Maintenance that runs itself: at each tick, the reminders that are due go out, then
 //! every scheduled window whose start has come starts (`auto_start`), then every started window
 //! whose end has come completes (`auto_complete`), each through [`events::apply_update`] with
 //! the scheduler as the actor, its timeline entry dated at the scheduled time, its audit row, and

@@ -3,7 +3,7 @@
 use uuid::Uuid;
 
 /// A statement parameter. The variants are the ones that bind reliably through Spin's PostgreSQL
-/// interface (see SPIN-NOTES.md): each binds only to its own column type, so write times as
+/// interface (README, "The test host"): each binds only to its own column type, so write times as
 /// RFC 3339 text with `$n::text::timestamptz`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Param {

@@ -79,7 +79,7 @@ fn convert_error(error: PgError) -> DbError {
             state: Some(super::SqlState(e.code)),
             message: e.message,
         },
-        // Errors raised while a `query` executes arrive as a text dump (SPIN-NOTES.md).
+        // Errors raised while a `query` executes arrive as a text dump (README, "The test host").
         PgError::QueryFailed(QueryError::Text(text)) => DbError::from_text(&text),
         PgError::BadParameter(m) | PgError::ValueConversionFailed(m) | PgError::Other(m) => {
             DbError::Query { state: None, constraint: None, message: m }

@@ -1,4 +1,4 @@
-//! Incidents and maintenance (SPEC §5): types, statuses, severities, and the typed event
+//! Incidents and maintenance: types, statuses, severities, and the typed event
 //! model the repositories return ([`Event`], [`EventUpdate`], [`EventChange`]).
 
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! Service groups (SPEC §4).
+//! Service groups.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

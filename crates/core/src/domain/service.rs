@@ -1,4 +1,4 @@
-//! Services of the catalog (SPEC §4).
+//! Services of the catalog.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

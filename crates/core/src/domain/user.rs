@@ -1,4 +1,4 @@
-//! Accounts (SPEC §3).
+//! Accounts.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

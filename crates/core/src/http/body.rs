@@ -1,5 +1,5 @@
 //! Request bodies read field by field, so that every missing or mistyped field is reported at
-//! once (serde stops at the first), as SPEC §2 asks.
+//! once (serde stops at the first), in the 400 `validation` error's `details`.
 //!
 //! No write is silently ignored: every field a handler reads is remembered, and [`Body::finish`]
 //! refuses any other field by name, so a client never believes a change happened that did not

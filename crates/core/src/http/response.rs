@@ -1,4 +1,4 @@
-//! Responses and the JSON envelopes of SPEC §2.
+//! Responses and the JSON envelopes every route answers with (`{"data": ...}`, `{"error": ...}`).
 
 use serde::Serialize;
 

@@ -59,7 +59,8 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 12, name: "0012_metrics", sql: include_str!("../../../../migrations/0012_metrics.sql") },
 ];
 
-/// The development seed (SPEC §3 accounts and a demo catalog), applied when `dev_seed=true`.
+/// The development seed (the three documented accounts and a demo catalog), applied when
+/// `dev_seed=true`.
 pub const DEV_SEED: &str = include_str!("../../../../migrations/dev_seed.sql");
 
 /// Key of the advisory lock that serialises migration runners (`'stpg'` in ASCII).

@@ -1,4 +1,4 @@
-//! Subscriptions and notifications (SPEC §6).
+//! Subscriptions and notifications.
 //!
 //! - [`model`]: channels, message kinds, deliveries.
 //! - [`queue`]: an event write's messages and delivery rows, in its own transaction.

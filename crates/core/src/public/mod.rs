@@ -1,4 +1,4 @@
-//! The public face (SPEC §7): every public document, rendered ahead of time into the key-value
+//! The public face: every public document, rendered ahead of time into the key-value
 //! store and served from there, so no public answer waits on PostgreSQL and the page keeps
 //! answering from its last snapshot while PostgreSQL is down (a sampled request counts itself
 //! for `/metrics` after its answer has gone: [`crate::metrics`]).

@@ -1,5 +1,5 @@
-//! `/api/v1/status` and `/api/v1/status/history` (SPEC §7, COMPAT `/status`): our JSON, with the
-//! old service's `events` list kept.
+//! `/api/v1/status` and `/api/v1/status/history` (and the old service's `/status`): our JSON, with
+//! the old service's `events` list kept.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

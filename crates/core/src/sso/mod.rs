@@ -1,4 +1,4 @@
-//! Single sign-on with OpenID Connect (SPEC §3): the authorization code flow with PKCE (S256),
+//! Single sign-on with OpenID Connect: the authorization code flow with PKCE (S256),
 //! `state` and `nonce`, each single-use and short-lived ([`flow`]); the provider's discovery
 //! document and keys ([`provider`]); the ID token's verification ([`id_token`]); and who the
 //! person is here, with which role ([`accounts`]).

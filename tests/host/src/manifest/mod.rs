@@ -12,7 +12,7 @@
 //! | `key_value_stores` labels kebab or snake case, and defined (`default`, or the runtime config) | `schema/v2.rs` (`kebab_or_snake_case`), `crates/factor-key-value/src/lib.rs` |
 //! | routes: syntax, `{ private = true }` | `crates/routes/src/lib.rs`, `crates/http/src/config.rs` |
 //! | a trigger names a component that exists | `crates/app/src/lib.rs` (`missing component ... configured for trigger ...`) |
-//! | cron expressions have six fields | the cron trigger plugin (measured, SPIN-NOTES.md) |
+//! | cron expressions have six fields | the cron trigger plugin (measured) |
 //! | a required variable has a value | `crates/expressions` (`ensure_required_variables_resolvable`) |
 //!
 //! The host is stricter than Spin where Spin only logs and carries on (duplicate routes, routes
