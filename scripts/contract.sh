@@ -5,7 +5,8 @@
 # seed's user, operator and admin (the admin last: its requests change the most). Every answer
 # must be one the document allows (status, content type, headers, body schema), never a 5xx,
 # and requests the document calls invalid must be refused. The per-operation exceptions, each
-# with its reason, are in tests/contract/schemathesis.toml.
+# with its reason, are in tests/contract/schemathesis.toml. Before the runs, one resource of each
+# kind is created (tests/contract/fixtures.py), and the fuzzer names them beside its inventions.
 #
 # MAX_EXAMPLES (default 25) sets the generated cases per operation and phase. The seed is fixed
 # so that CI is reproducible; SEED=<n> tries another, SEED= a random one (printed in the report).
@@ -48,6 +49,10 @@ server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.5; done
 curl -fs "$base/readyz" >/dev/null || { say "the host did not become ready; its log is $log"; exit 1; }
+
+# One resource of each kind, so that operations on existing ones are fuzzed too (not only 404s).
+export CONTRACT_FIXTURES=target/contract-fixtures.json
+"$venv/bin/python" tests/contract/fixtures.py "$base" "$CONTRACT_FIXTURES"
 
 sign_in() {
   curl -s -H 'content-type: application/json' -d "{\"email\":\"$1\",\"password\":\"$2\"}" "$base/api/v1/auth/login" \

@@ -1,13 +1,18 @@
 """Schemathesis hooks for `make contract` (loaded by tests/contract/schemathesis.toml).
 
-One documented rule of the API that a schema would have to repeat on every field: in a JSON
+Two things a schema cannot say. First, one documented rule of the API that a schema would have to repeat on every field: in a JSON
 request body, `null` for a field that is not required means the field was not given (the old
 service's clients send `null` for unset values and empty lists; api/openapi.yaml's
 introduction). This hook writes that rule into the schema the fuzzer reads, so that a request
-with such a `null` counts as valid and any other wrong type still has to be refused.
+with such a `null` counts as valid and any other wrong type still has to be refused. Second,
+which ids and slugs name resources that exist (below).
 """
 
+import json
+import os
+
 import schemathesis
+from hypothesis import strategies as st
 
 
 def _nullable(schema):
@@ -55,3 +60,21 @@ def before_load_schema(context, raw_schema):
             body = content.get("application/json")
             if body:
                 _optional_fields_nullable(body.get("schema"), components, seen)
+
+
+# Existing resources (tests/contract/fixtures.py wrote them; scripts/contract.sh names the file):
+# beside each invented id or slug, the fuzzer also tries one that names a real resource, so an
+# operation on `/things/{id}` is fuzzed past "not found".
+_EXISTING = {}
+if os.environ.get("CONTRACT_FIXTURES"):
+    with open(os.environ["CONTRACT_FIXTURES"]) as fixtures:
+        _EXISTING = json.load(fixtures)
+
+
+@schemathesis.hook
+def flatmap_path_parameters(context, path_parameters):
+    existing = _EXISTING.get(context.operation.path) if context.operation else None
+    if not existing:
+        return st.just(path_parameters)
+    real = st.fixed_dictionaries({name: st.sampled_from(values) for name, values in existing.items()})
+    return st.one_of(st.just(path_parameters), real.map(lambda values: {**path_parameters, **values}))
