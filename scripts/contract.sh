@@ -14,6 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PORT="${PORT:-3394}"
+STANDIN_PORT="${STANDIN_PORT:-3397}"
 MAX_EXAMPLES="${MAX_EXAMPLES:-25}"
 SEED="${SEED-20261205}"
 SCHEMATHESIS_VERSION="4.32.5"
@@ -38,21 +39,35 @@ host=./target/debug/statuspage-host
 export SPIN_VARIABLE_DB_URL="$DB?sslmode=disable"
 export SPIN_VARIABLE_JWT_SECRET="contract-only-secret"
 export SPIN_VARIABLE_DEV_SEED=true
+# Every channel type on, so their routes are fuzzed as they run in production: e-mail through
+# SendGrid's API, Telegram and webhooks, all answered by a loopback stand-in.
+standin="http://127.0.0.1:$STANDIN_PORT"
+export SPIN_VARIABLE_EMAIL_PROVIDER=sendgrid
+export SPIN_VARIABLE_EMAIL_API_BASE_URL="$standin"
+export SPIN_VARIABLE_EMAIL_API_KEY="contract-key"
+export SPIN_VARIABLE_EMAIL_FROM="Contract Status <status@contract.test>"
+export SPIN_VARIABLE_TELEGRAM_BOT_TOKEN="1:CONTRACT"
+export SPIN_VARIABLE_TELEGRAM_API_BASE_URL="$standin"
+export SPIN_VARIABLE_TELEGRAM_BOT_USERNAME="contract_bot"
+export SPIN_VARIABLE_TELEGRAM_WEBHOOK_SECRET="contract-telegram-secret"
+export SPIN_VARIABLE_WEBHOOK_ALLOWED_HOSTS="$standin"
 # The fuzzer sends thousands of requests from one address in minutes; the limits themselves are
 # tested in tests/e2e/identity.rs. 429 stays a documented answer everywhere regardless.
 export SPIN_VARIABLE_RATE_LIMITS="sign_in_per_account=100000,sign_in_per_address=100000,reset_per_account=100000,reset_per_address=100000,sign_up_per_address=100000,subscribe_per_address=100000,authenticated_per_principal=100000,writes_per_address=100000,webhooks_per_address=100000,webhooks_per_integration=100000"
 
 "$host" create-database --recreate
 mkdir -p "$(dirname "$log")"
+python3 scripts/bench/standin.py "$STANDIN_PORT" &
+standin_pid=$!
 "$host" --listen "127.0.0.1:$PORT" -f spin.toml 2>"$log" &
 server=$!
-trap 'kill "$server" 2>/dev/null || true' EXIT
+trap 'kill "$server" "$standin_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.5; done
 curl -fs "$base/readyz" >/dev/null || { say "the host did not become ready; its log is $log"; exit 1; }
 
 # One resource of each kind, so that operations on existing ones are fuzzed too (not only 404s).
 export CONTRACT_FIXTURES=target/contract-fixtures.json
-"$venv/bin/python" tests/contract/fixtures.py "$base" "$CONTRACT_FIXTURES"
+"$venv/bin/python" tests/contract/fixtures.py "$base" "$CONTRACT_FIXTURES" "$standin/hook"
 
 sign_in() {
   curl -s -H 'content-type: application/json' -d "{\"email\":\"$1\",\"password\":\"$2\"}" "$base/api/v1/auth/login" \

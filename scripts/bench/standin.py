@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""A loopback stand-in for SendGrid's and Telegram's APIs, for `make bench-notify`.
+"""A loopback stand-in for SendGrid's and Telegram's APIs, for `make bench-notify` and
+`make contract`.
 
 It answers as they do (202 to /v3/mail/send, `{"ok": true}` to /bot<token>/sendMessage),
-counts the recipients it received, and remembers when the first and the last arrived.
+counts the recipients it received, and remembers when the first and the last arrived. It is
+also a webhook receiver that takes everything: any POST under /hook is answered 200.
 GET /stats answers the counts and the times (seconds since the epoch) as JSON; POST /reset
 clears them. Telegram requests are also checked against the Bot API's pace: it records the
 most messages seen in any one-second window.
@@ -85,6 +87,8 @@ class Handler(BaseHTTPRequestHandler):
                 stats["last_telegram"] = now
                 stats["telegram_times"].append(now)
             return self.answer(200, b'{"ok":true,"result":{"message_id":1}}')
+        if self.path.startswith("/hook"):
+            return self.answer(200)
         self.answer(404, b'{"error":"unknown path"}')
 
 

@@ -3,18 +3,19 @@
 A fuzzer invents ids and slugs, so on its own every operation on `/things/{id}` only ever meets
 "not found". This script signs in as the development seed's admin, creates one resource of each
 kind through the API (an incident, a planned maintenance, a template, an integration, an API
-key) and writes, for each path of api/openapi.yaml that names a resource, the values that name
+key, the admin's e-mail, Telegram and webhook channels and the deliveries the incident queued
+for them) and writes, for each path of api/openapi.yaml that names a resource, the values that name
 real ones. tests/contract/hooks.py hands the fuzzer those values beside its own inventions, so
 reads, updates, archives and deletes of existing resources are fuzzed too.
 
-Usage: fixtures.py <base URL> <output file>
+Usage: fixtures.py <base URL> <output file> <URL of a webhook receiver that answers 200>
 """
 
 import json
 import sys
 import urllib.request
 
-BASE, OUT = sys.argv[1], sys.argv[2]
+BASE, OUT, RECEIVER = sys.argv[1], sys.argv[2], sys.argv[3]
 
 
 def call(method, path, token=None, body=None):
@@ -36,6 +37,14 @@ services = {s["slug"]: s["id"] for s in call("GET", "/api/v1/services", admin)}
 groups = [g["slug"] for g in call("GET", "/api/v1/groups", admin)]
 users = [u["id"] for u in call("GET", "/api/v1/users", admin)]
 
+channels = [
+    call("POST", "/api/v1/me/channels", admin, body)["id"]
+    for body in (
+        {"type": "webhook", "target": RECEIVER, "subscribe_to_all_services": True},
+        {"type": "email", "target": "admin@example.com", "subscribe_to_all_services": True},
+        {"type": "telegram", "subscribe_to_all_services": True},
+    )
+]
 incident = call(
     "POST",
     "/api/v1/events",
@@ -46,6 +55,7 @@ incident = call(
         "severity": "major",
         "title": "Elevated API errors",
         "message": "We are looking into it.",
+        "notify_subscribers": True,
         "affected_services": [{"service_id": services["api"], "status": "partial_outage"}],
     },
 )
@@ -77,6 +87,9 @@ integration = call(
 key = call("POST", "/api/v1/api-keys", admin, {"name": "CI", "role": "operator", "scopes": ["read", "events:write"]})
 
 events = [incident["id"], maintenance["id"]]
+deliveries = [d["id"] for d in call("GET", "/api/v1/notifications/deliveries", admin)]
+if not deliveries:
+    sys.exit("contract fixtures: the incident queued no delivery for the admin's webhook channel")
 existing = {
     "/api/v1/services/{slug}": {"slug": list(services)},
     "/api/v1/services/{slug}/restore": {"slug": list(services)},
@@ -100,6 +113,11 @@ existing = {
     "/api/v1/users/{id}/reactivate": {"id": users},
     "/api/v1/users/{id}/reset-password": {"id": users},
     "/api/v1/api-keys/{id}": {"id": [key["id"]]},
+    "/api/v1/me/channels/{id}": {"id": channels},
+    "/api/v1/me/channels/{id}/verify": {"id": channels},
+    "/api/v1/me/channels/{id}/resend-code": {"id": channels},
+    "/api/v1/me/channels/{id}/subscriptions": {"id": channels},
+    "/api/v1/notifications/deliveries/{id}/retry": {"id": deliveries},
     "/badge/{file}": {"file": [f"{slug}.svg" for slug in services] + [f"{slug}.json" for slug in services]},
 }
 with open(OUT, "w") as out:
