@@ -106,23 +106,57 @@ impl Format {
 /// The most alerts one delivery may carry.
 pub const MAX_ALERTS: usize = 500;
 
-/// An Alertmanager or Grafana alert (Grafana's adds fields we do not need).
+/// An Alertmanager or Grafana alert. Fields the senders add that we do not know are ignored
+/// (they add some with each release); the ones we document are type-checked even where we do
+/// not use them (`_`), so a malformed payload is refused rather than half read.
 #[derive(Debug, Deserialize)]
 struct SenderAlert {
     status: String,
     #[serde(default)]
-    labels: BTreeMap<String, String>,
+    labels: Option<BTreeMap<String, String>>,
     #[serde(default)]
-    annotations: BTreeMap<String, String>,
+    annotations: Option<BTreeMap<String, String>>,
     #[serde(default)]
     fingerprint: Option<String>,
+    #[serde(default, rename = "startsAt")]
+    _starts_at: Option<String>,
+    #[serde(default, rename = "endsAt")]
+    _ends_at: Option<String>,
+    #[serde(default, rename = "generatorURL")]
+    _generator_url: Option<String>,
 }
 
+/// An Alertmanager (version 4) or Grafana payload: the fields of both, checked as
+/// [`SenderAlert`]'s are.
 #[derive(Debug, Deserialize)]
 struct SenderPayload {
     #[serde(default)]
     version: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
     alerts: Vec<SenderAlert>,
+    #[serde(default, rename = "groupKey")]
+    _group_key: Option<String>,
+    #[serde(default, rename = "truncatedAlerts")]
+    _truncated_alerts: Option<u64>,
+    #[serde(default, rename = "receiver")]
+    _receiver: Option<String>,
+    #[serde(default, rename = "groupLabels")]
+    _group_labels: Option<BTreeMap<String, String>>,
+    #[serde(default, rename = "commonLabels")]
+    _common_labels: Option<BTreeMap<String, String>>,
+    #[serde(default, rename = "commonAnnotations")]
+    _common_annotations: Option<BTreeMap<String, String>>,
+    #[serde(default, rename = "externalURL")]
+    _external_url: Option<String>,
+    #[serde(default, rename = "orgId")]
+    _org_id: Option<i64>,
+    #[serde(default, rename = "title")]
+    _title: Option<String>,
+    #[serde(default, rename = "state")]
+    _state: Option<String>,
+    #[serde(default, rename = "message")]
+    _message: Option<String>,
 }
 
 /// Our generic format's alert.
@@ -171,6 +205,9 @@ pub fn parse(format: Format, body: &[u8]) -> Result<Vec<Alert>, String> {
                     payload.version.unwrap_or_default()
                 ));
             }
+            if let Some(status) = payload.status.as_deref().filter(|s| AlertState::parse(s).is_none()) {
+                return Err(format!("status must be firing or resolved, not {status:?}"));
+            }
             payload
                 .alerts
                 .into_iter()
@@ -178,9 +215,10 @@ pub fn parse(format: Format, body: &[u8]) -> Result<Vec<Alert>, String> {
                 .map(|(i, a)| {
                     let state = AlertState::parse(&a.status)
                         .ok_or_else(|| format!("alerts[{i}].status must be firing or resolved, not {:?}", a.status))?;
-                    let fingerprint =
-                        a.fingerprint.filter(|f| !f.trim().is_empty()).unwrap_or_else(|| digest(&a.labels));
-                    Ok(Alert { fingerprint, state, labels: a.labels, annotations: a.annotations })
+                    let fingerprint = a.fingerprint.filter(|f| !f.trim().is_empty());
+                    let labels = a.labels.unwrap_or_default();
+                    let fingerprint = fingerprint.unwrap_or_else(|| digest(&labels));
+                    Ok(Alert { fingerprint, state, labels, annotations: a.annotations.unwrap_or_default() })
                 })
                 .collect::<Result<Vec<_>, String>>()?
         }
@@ -258,11 +296,17 @@ mod tests {
 
     #[test]
     fn bad_payloads_are_refused_with_a_reason() {
-        let cases: [(Format, &str, &str); 6] = [
+        let cases: [(Format, &str, &str); 10] = [
             (Format::Alertmanager, "not json", "not a alertmanager webhook payload"),
             (Format::Grafana, r#"{"alerts": "x"}"#, "not a grafana webhook payload"),
             (Format::Alertmanager, r#"{"version": "4", "alerts": []}"#, "no alerts"),
             (Format::Grafana, r#"{"alerts": [{"status": "pending"}]}"#, "alerts[0].status"),
+            // The documented fields are checked even where we do not use them (found by the
+            // fuzzer: a numeric `status` and `message` were read as if absent).
+            (Format::Alertmanager, r#"{"status": 5, "alerts": [{"status": "firing"}]}"#, "invalid type: integer"),
+            (Format::Alertmanager, r#"{"status": "pending", "alerts": [{"status": "firing"}]}"#, "status must be"),
+            (Format::Grafana, r#"{"message": 1, "alerts": [{"status": "firing"}]}"#, "invalid type: integer"),
+            (Format::Grafana, r#"{"alerts": [{"status": "firing", "endsAt": false}]}"#, "invalid type: boolean"),
             (Format::Generic, r#"{"alerts": [{"fingerprint": "", "status": "firing"}]}"#, "alerts[0].fingerprint"),
             (
                 Format::Generic,
@@ -274,6 +318,15 @@ mod tests {
             let error = parse(format, body.as_bytes()).expect_err(body);
             assert!(error.contains(expected), "{body}: {error}");
         }
+    }
+
+    #[test]
+    fn fields_we_do_not_know_are_ignored_and_null_is_absent() {
+        let body = r#"{"orgId": 1, "state": "alerting", "newField": {"x": 1}, "commonLabels": null,
+            "alerts": [{"status": "firing", "labels": null, "values": {"A": 1}, "silenceURL": "x"}]}"#;
+        let alerts = parse(Format::Grafana, body.as_bytes()).expect("reads");
+        assert!(alerts[0].labels.is_empty());
+        assert_eq!(alerts[0].state, AlertState::Firing);
     }
 
     #[test]
