@@ -117,6 +117,10 @@ async fn telegram_chats_connect_by_deep_link_and_get_escaped_html_retried_as_tol
     let verify = format!("/api/v1/me/channels/{}/verify", created["id"].as_str().expect("id"));
     let early = app.call("POST", &verify, Some(&token), None).await;
     assert_eq!((early.status, early.json()["error"]["code"].as_str()), (409, Some("not_confirmed")));
+    // It is not verified by a code: one sent is refused, not ignored.
+    let with_code = app.call("POST", &verify, Some(&token), Some(&json!({"code": "123456"}))).await;
+    assert_eq!(with_code.status, 400, "{}", with_code.text());
+    assert!(with_code.text().contains("a telegram channel takes no code"), "{}", with_code.text());
 
     // Only Telegram knows the secret it sends back.
     let deep = link.split("?start=").nth(1).expect("token");
