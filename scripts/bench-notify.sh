@@ -31,13 +31,7 @@ standin="http://127.0.0.1:$STANDIN_PORT"
 export SPIN_VARIABLE_DB_URL="$DB?sslmode=disable"
 export SPIN_VARIABLE_JWT_SECRET="bench-only-secret"
 export SPIN_VARIABLE_DEV_SEED=true
-export SPIN_VARIABLE_EMAIL_PROVIDER=sendgrid
-export SPIN_VARIABLE_EMAIL_API_BASE_URL="$standin"
-export SPIN_VARIABLE_EMAIL_API_KEY="bench-key"
-export SPIN_VARIABLE_EMAIL_FROM="Bench Status <status@bench.test>"
-export SPIN_VARIABLE_TELEGRAM_BOT_TOKEN="1:BENCH"
-export SPIN_VARIABLE_TELEGRAM_API_BASE_URL="$standin"
-export SPIN_VARIABLE_TELEGRAM_BOT_USERNAME="bench_bot"
+source scripts/bench/standin.env.sh
 
 python3 scripts/bench/standin.py "$STANDIN_PORT" &
 standin_pid=$!

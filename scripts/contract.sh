@@ -42,15 +42,7 @@ export SPIN_VARIABLE_DEV_SEED=true
 # Every channel type on, so their routes are fuzzed as they run in production: e-mail through
 # SendGrid's API, Telegram and webhooks, all answered by a loopback stand-in.
 standin="http://127.0.0.1:$STANDIN_PORT"
-export SPIN_VARIABLE_EMAIL_PROVIDER=sendgrid
-export SPIN_VARIABLE_EMAIL_API_BASE_URL="$standin"
-export SPIN_VARIABLE_EMAIL_API_KEY="contract-key"
-export SPIN_VARIABLE_EMAIL_FROM="Contract Status <status@contract.test>"
-export SPIN_VARIABLE_TELEGRAM_BOT_TOKEN="1:CONTRACT"
-export SPIN_VARIABLE_TELEGRAM_API_BASE_URL="$standin"
-export SPIN_VARIABLE_TELEGRAM_BOT_USERNAME="contract_bot"
-export SPIN_VARIABLE_TELEGRAM_WEBHOOK_SECRET="contract-telegram-secret"
-export SPIN_VARIABLE_WEBHOOK_ALLOWED_HOSTS="$standin"
+source scripts/bench/standin.env.sh
 # The fuzzer sends thousands of requests from one address in minutes; the limits themselves are
 # tested in tests/e2e/identity.rs. 429 stays a documented answer everywhere regardless.
 export SPIN_VARIABLE_RATE_LIMITS="sign_in_per_account=100000,sign_in_per_address=100000,reset_per_account=100000,reset_per_address=100000,sign_up_per_address=100000,subscribe_per_address=100000,authenticated_per_principal=100000,writes_per_address=100000,webhooks_per_address=100000,webhooks_per_integration=100000"
